@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/faildex/faildex/index"
+	"github.com/schollz/progressbar/v3"
+)
+
+func init() {
+	register(command{"index", "build the index from report files (text pages, CSV, JSON Lines, JSON)", runIndex})
+	register(command{"show", "print one incident as JSON", runShow})
+	register(command{"export", "write every incident as JSON Lines", runExport})
+}
+
+const defaultDataDir = "data"
+
+func runIndex(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "index", "[--index DIR] [--strict] [PATH ...]")
+	dir := indexDirFlag(env, fs)
+	strict := fs.Bool("strict", false, "fail the build if any report is rejected")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		paths = []string{defaultDataDir}
+	}
+	_, err = buildIndex(ctx, env, *dir, paths, *strict)
+	return err
+}
+
+// buildIndex builds dir from paths, logging problems and a summary.
+func buildIndex(ctx context.Context, env *Env, dir string, paths []string, strict bool) (index.BuildStats, error) {
+	log := env.Log
+	var bar *progressbar.ProgressBar
+	if env.Terminal {
+		bar = progressbar.NewOptions(-1,
+			progressbar.OptionSetWriter(env.Stderr),
+			progressbar.OptionSetDescription("indexing"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("reports"),
+			progressbar.OptionClearOnFinish())
+	}
+	opts := index.BuildOptions{
+		Strict: strict,
+		Problem: func(p index.Problem) {
+			if p.Warning {
+				log.Warn().Msg(p.Error())
+			} else {
+				log.Error().Msg("rejected " + p.Error())
+			}
+		},
+		Duplicate: func(id, first, second string) {
+			log.Warn().Str("id", id).Str("first", first).Str("second", second).Msg("duplicate id; the later report wins")
+		},
+		Progress: func(n int, text int64) {
+			if bar != nil {
+				bar.Set(n)
+			} else {
+				log.Info().Int("indexed", n).Int64("text_bytes", text).Msg("progress")
+			}
+		},
+	}
+	st, err := index.Build(ctx, dir, paths, opts)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted; the previous index is kept")
+		}
+		return st, fmt.Errorf("%d indexed, %d rejected: %w", st.Indexed, st.Rejected, err)
+	}
+	mbps := 0.0
+	if s := st.Elapsed.Seconds(); s > 0 {
+		mbps = float64(st.TextBytes) / 1e6 / s
+	}
+	log.Info().Int("indexed", st.Indexed).Int("rejected", st.Rejected).Int("warnings", st.Warnings).
+		Int("duplicates", st.Duplicates).Dur("took", st.Elapsed).Float64("mb_per_s", mbps).Str("index", st.Gen).
+		Msgf("%d indexed, %d rejected", st.Indexed, st.Rejected)
+	return st, nil
+}
+
+func runShow(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "show", "[--index DIR] ID")
+	dir := indexDirFlag(env, fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: want exactly one incident id", errUsage)
+	}
+	ix, err := index.Open(*dir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	in, err := ix.Get(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(in)
+}
+
+func runExport(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "export", "[--index DIR]")
+	dir := indexDirFlag(env, fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
+	}
+	ix, err := index.Open(*dir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	n, err := ix.ExportJSONL(ctx, env.Stdout)
+	if err != nil {
+		return err
+	}
+	env.Log.Info().Int("exported", n).Msg("export done")
+	return nil
+}

@@ -1,0 +1,150 @@
+// Command faildex indexes software-failure incident reports and serves a
+// faceted search over them.
+//
+//	faildex index  [--index DIR] [--strict] [PATH ...]   build the index
+//	faildex serve  [--index DIR] [--addr HOST:PORT] [PATH ...]
+//	faildex search [--index DIR] [--json] [--facets] QUERY [category=option ...]
+//	faildex show   [--index DIR] ID
+//	faildex export [--index DIR]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+)
+
+// command is one subcommand. run receives the arguments after the
+// subcommand's name.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+// Env is what every subcommand may use: standard streams and a logger.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Log    zerolog.Logger
+	// Getenv reads the environment (os.Getenv outside tests).
+	Getenv func(string) string
+	// Terminal reports whether Stderr is a terminal.
+	Terminal bool
+}
+
+var commands []command
+
+func register(c command) { commands = append(commands, c) }
+
+// errUsage marks an error caused by wrong arguments (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	term := isatty.IsTerminal(os.Stderr.Fd())
+	var out io.Writer = os.Stderr
+	if term {
+		out = zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}
+	}
+	env := &Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Log:      zerolog.New(out).With().Timestamp().Logger(),
+		Getenv:   os.Getenv,
+		Terminal: term,
+	}
+	os.Exit(Run(ctx, env, os.Args[1:]))
+}
+
+// Run runs the subcommand named by args[0] and returns the exit status.
+func Run(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.Stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, env, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(env.Stderr, "faildex %s: %v\n", c.name, err)
+			return 2
+		default:
+			fmt.Fprintf(env.Stderr, "faildex %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Stderr, "faildex: unknown command %q\n", args[0])
+	usage(env.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: faildex <command> [flags] [args]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'faildex <command> -h' for a command's flags.")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(env *Env, name, args string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "usage: faildex %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses flags, allowing them after positional arguments too
+// ("faildex search wake word --json").
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// indexDirFlag adds --index with its default from FAILDEX_INDEX.
+func indexDirFlag(env *Env, fs *flag.FlagSet) *string {
+	def := env.Getenv("FAILDEX_INDEX")
+	if def == "" {
+		def = "faildex.bleve"
+	}
+	return fs.String("index", def, "index directory (env FAILDEX_INDEX)")
+}

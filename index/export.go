@@ -1,0 +1,84 @@
+package index
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Get returns the incident with the given id, or ErrNotFound.
+func (ix *Index) Get(ctx context.Context, id string) (Incident, error) {
+	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery([]string{id}), 1, 0, false)
+	req.Fields = []string{FieldStored}
+	res, err := ix.SearchInContext(ctx, req)
+	if err != nil {
+		return Incident{}, err
+	}
+	if len(res.Hits) == 0 {
+		return Incident{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return IncidentFromFields(res.Hits[0].Fields)
+}
+
+// Each calls fn for every incident matching q (all incidents when q is nil),
+// in id order, fetching pageSize at a time so memory stays bounded.
+func (ix *Index) Each(ctx context.Context, q query.Query, fn func(*Incident) error) error {
+	const pageSize = 500
+	if q == nil {
+		q = query.NewMatchAllQuery()
+	}
+	var after []string
+	for {
+		req := bleve.NewSearchRequestOptions(q, pageSize, 0, false)
+		req.Fields = []string{FieldStored}
+		req.SortBy([]string{"_id"})
+		req.Score = "none"
+		if after != nil {
+			req.SetSearchAfter(after)
+		}
+		res, err := ix.SearchInContext(ctx, req)
+		if err != nil {
+			return err
+		}
+		for _, h := range res.Hits {
+			in, err := IncidentFromFields(h.Fields)
+			if err != nil {
+				return fmt.Errorf("%s: %w", h.ID, err)
+			}
+			if err := fn(&in); err != nil {
+				return err
+			}
+		}
+		if len(res.Hits) < pageSize {
+			return nil
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
+}
+
+// ExportJSONL writes every incident as JSON Lines, the canonical form that
+// Build reads back losslessly.
+func (ix *Index) ExportJSONL(ctx context.Context, w io.Writer) (int, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	n := 0
+	err := ix.Each(ctx, nil, func(in *Incident) error {
+		n++
+		return WriteJSONL(bw, in)
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, bw.Flush()
+}
+
+// WriteJSONL writes one incident as a JSON line.
+func WriteJSONL(w io.Writer, in *Incident) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(in)
+}

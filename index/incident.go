@@ -1,0 +1,212 @@
+// Package index knows what an incident report is: the Incident type and its
+// 16-category taxonomy, parsers for every input format (the Failures
+// Database's plain-text pages and CSV export, its JSON dump, and faildex's own
+// JSON Lines), the bleve mapping, and building and opening an index.
+package index
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Classification is an incident's assessment in one taxonomy category.
+type Classification struct {
+	Options   []string `json:"options"`
+	Rationale string   `json:"rationale,omitempty"`
+}
+
+// Incident is one software-failure report. A category absent from Taxonomy
+// was not assessed, which differs from the options "none" and "unknown".
+type Incident struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Published string `json:"published"` // YYYY-MM-DD
+	Summary   string `json:"summary,omitempty"`
+
+	Timeline          string `json:"timeline,omitempty"`
+	System            string `json:"system,omitempty"`
+	ResponsibleOrg    string `json:"responsible_organization,omitempty"`
+	ImpactedOrg       string `json:"impacted_organization,omitempty"`
+	SoftwareCauses    string `json:"software_causes,omitempty"`
+	NonSoftwareCauses string `json:"non_software_causes,omitempty"`
+	Impacts           string `json:"impacts,omitempty"`
+	Preventions       string `json:"preventions,omitempty"`
+	Fixes             string `json:"fixes,omitempty"`
+	References        string `json:"references,omitempty"`
+
+	// Articles are the ids of the news articles the report cites.
+	Articles []int64 `json:"articles"`
+	// Sources are free-text source lines (the page's Sources section).
+	Sources []string `json:"sources,omitempty"`
+
+	Taxonomy map[string]Classification `json:"taxonomy"`
+}
+
+// TextField names one prose field of an incident.
+type TextField struct {
+	Name  string // field name in JSON, the index and field-scoped queries
+	Label string // label on the database's page
+	Get   func(*Incident) *string
+}
+
+// TextFields lists the incident's prose fields in page order.
+var TextFields = []TextField{
+	{"title", "Title", func(in *Incident) *string { return &in.Title }},
+	{"summary", "Summary", func(in *Incident) *string { return &in.Summary }},
+	{"timeline", "Timeline", func(in *Incident) *string { return &in.Timeline }},
+	{"system", "System", func(in *Incident) *string { return &in.System }},
+	{"responsible_organization", "Responsible Organization", func(in *Incident) *string { return &in.ResponsibleOrg }},
+	{"impacted_organization", "Impacted Organization", func(in *Incident) *string { return &in.ImpactedOrg }},
+	{"software_causes", "Software Causes", func(in *Incident) *string { return &in.SoftwareCauses }},
+	{"non_software_causes", "Non-software Causes", func(in *Incident) *string { return &in.NonSoftwareCauses }},
+	{"impacts", "Impacts", func(in *Incident) *string { return &in.Impacts }},
+	{"preventions", "Preventions", func(in *Incident) *string { return &in.Preventions }},
+	{"fixes", "Fixes", func(in *Incident) *string { return &in.Fixes }},
+	{"references", "References", func(in *Incident) *string { return &in.References }},
+}
+
+// Errors returned by Validate and the parsers.
+var (
+	ErrInvalid  = errors.New("invalid incident")
+	ErrNotFound = errors.New("incident not found")
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidID reports whether s can be an incident id: 1-128 ASCII letters,
+// digits, '.', '_' or '-', starting with a letter or digit, so that ids are
+// safe in URLs, file names and markup.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// Validate checks the fields every incident must have and normalises its
+// classifications. It returns warnings for options outside the vocabulary.
+func (in *Incident) Validate() (warnings []string, err error) {
+	if !ValidID(in.ID) {
+		return nil, fmt.Errorf("%w: id %q must be 1-128 letters, digits, '.', '_' or '-'", ErrInvalid, in.ID)
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	if in.Title == "" {
+		return nil, fmt.Errorf("%w: missing title", ErrInvalid)
+	}
+	d, err := ParseDate(in.Published)
+	if err != nil {
+		return nil, fmt.Errorf("%w: published date: %v", ErrInvalid, err)
+	}
+	in.Published = d.Format(DateLayout)
+	for _, f := range TextFields {
+		p := f.Get(in)
+		if !utf8.ValidString(*p) {
+			return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, f.Name)
+		}
+		*p = strings.TrimSpace(*p)
+	}
+	for name, cl := range in.Taxonomy {
+		cat, ok := LookupCategory(name)
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown taxonomy category %q", ErrInvalid, name)
+		}
+		if cat.Name != name {
+			delete(in.Taxonomy, name)
+		}
+		opts := SplitOptions(strings.Join(cl.Options, ","))
+		for _, o := range opts {
+			if !cat.HasOption(o) {
+				warnings = append(warnings, fmt.Sprintf("%s: option %q is not in the vocabulary", cat.Name, o))
+			}
+		}
+		cl.Options = opts
+		cl.Rationale = strings.TrimSpace(cl.Rationale)
+		if len(opts) == 0 {
+			// An empty cell means not assessed; a rationale alone does not
+			// make an assessment.
+			delete(in.Taxonomy, name)
+			continue
+		}
+		in.Taxonomy[cat.Name] = cl
+	}
+	if in.Articles == nil {
+		in.Articles = []int64{}
+	}
+	return warnings, nil
+}
+
+// Options returns the incident's options in the category, nil when the
+// category was not assessed.
+func (in *Incident) Options(category string) []string {
+	return in.Taxonomy[category].Options
+}
+
+// Assessed reports whether the incident has options in the category.
+func (in *Incident) Assessed(category string) bool {
+	return len(in.Taxonomy[category].Options) > 0
+}
+
+// Year returns the publication year, or 0 if the date is invalid.
+func (in *Incident) Year() int {
+	d, err := ParseDate(in.Published)
+	if err != nil {
+		return 0
+	}
+	return d.Year()
+}
+
+// DateLayout is the layout of Incident.Published.
+const DateLayout = "2006-01-02"
+
+var datePrefix = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])`)
+
+// ParseDate parses a publication date written as YYYY-MM-DD, optionally
+// followed by a time ("2020-09-18 07:00:00+00:00", "2020-09-18T07:00:00Z");
+// only the calendar date is kept. Impossible dates such as 2019-02-30 fail.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	m := datePrefix.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", truncate(s, 40))
+	}
+	t, err := time.Parse(DateLayout, s[:10])
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a valid date", s[:10])
+	}
+	return t, nil
+}
+
+var (
+	articleList = regexp.MustCompile(`\[\s*((?:Article\s+)?\d{1,12}(?:\s*,\s*(?:Article\s+)?\d{1,12})*)\s*\]`)
+	digits      = regexp.MustCompile(`\d+`)
+)
+
+// ArticleIDs returns the news-article ids cited in texts, in order of first
+// appearance: "[71241]", "[103796, 103828]" and "[Article 71241]" forms.
+func ArticleIDs(texts ...string) []int64 {
+	ids := []int64{}
+	seen := map[int64]bool{}
+	for _, t := range texts {
+		for _, m := range articleList.FindAllStringSubmatch(t, -1) {
+			for _, d := range digits.FindAllString(m[1], -1) {
+				n, err := strconv.ParseInt(d, 10, 64)
+				if err != nil || seen[n] {
+					continue
+				}
+				seen[n] = true
+				ids = append(ids, n)
+			}
+		}
+	}
+	return ids
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,158 @@
+package index
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
+)
+
+// Index field names beyond the prose fields (TextFields) and the category
+// fields (Taxonomy[i].Name).
+const (
+	FieldRationale = "rationale"     // all categories' rationales, prose
+	FieldSources   = "sources"       // the Sources section, prose
+	FieldPublished = "published"     // datetime
+	FieldYear      = "year"          // keyword, the publication year
+	FieldArticles  = "article_count" // number of cited articles
+	FieldTitleSort = "title_sort"    // keyword, folded title for sorting
+	FieldStored    = "_src"          // stored JSON of the incident, not indexed
+)
+
+// ProseFields lists every analysed prose field in the index: the incident's
+// TextFields plus rationale and sources.
+func ProseFields() []string {
+	names := make([]string, 0, len(TextFields)+2)
+	for _, f := range TextFields {
+		names = append(names, f.Name)
+	}
+	return append(names, FieldRationale, FieldSources)
+}
+
+// Analyzer is the analyzer of every prose field.
+const Analyzer = en.AnalyzerName
+
+// NewMapping returns the index mapping: strict (no dynamic fields), English
+// analysis on prose with positions for phrase queries, each category a
+// multi-valued keyword field with doc values, and the incident itself stored
+// once as JSON.
+func NewMapping() mapping.IndexMapping {
+	prose := func() *mapping.FieldMapping {
+		f := mapping.NewTextFieldMapping()
+		f.Analyzer = Analyzer
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = true
+		f.DocValues = false
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := mapping.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = true
+		return f
+	}
+	doc := mapping.NewDocumentStaticMapping()
+	for _, name := range ProseFields() {
+		doc.AddFieldMappingsAt(name, prose())
+	}
+	for _, c := range Taxonomy {
+		doc.AddFieldMappingsAt(c.Name, kw())
+	}
+	doc.AddFieldMappingsAt(FieldYear, kw())
+	doc.AddFieldMappingsAt(FieldTitleSort, kw())
+
+	pub := mapping.NewDateTimeFieldMapping()
+	pub.Store, pub.IncludeInAll, pub.DocValues = false, false, true
+	doc.AddFieldMappingsAt(FieldPublished, pub)
+
+	num := mapping.NewNumericFieldMapping()
+	num.Store, num.IncludeInAll, num.DocValues = false, false, true
+	doc.AddFieldMappingsAt(FieldArticles, num)
+
+	src := mapping.NewTextFieldMapping()
+	src.Index, src.Store, src.IncludeInAll, src.IncludeTermVectors, src.DocValues = false, true, false, false, false
+	doc.AddFieldMappingsAt(FieldStored, src)
+
+	im := mapping.NewIndexMapping()
+	im.DefaultMapping = doc
+	im.DefaultAnalyzer = Analyzer
+	im.IndexDynamic = false
+	im.StoreDynamic = false
+	im.DocValuesDynamic = false
+	im.ScoringModel = bindex.BM25Scoring
+	return im
+}
+
+// Document turns an incident into the document indexed for it.
+func Document(in *Incident) (map[string]any, error) {
+	src, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ParseDate(in.Published)
+	if err != nil {
+		return nil, err
+	}
+	doc := map[string]any{
+		FieldStored:    string(src),
+		FieldPublished: t,
+		FieldYear:      strconv.Itoa(t.Year()),
+		FieldArticles:  float64(len(in.Articles)),
+		FieldTitleSort: strings.ToLower(in.Title),
+	}
+	for _, f := range TextFields {
+		if v := *f.Get(in); v != "" {
+			doc[f.Name] = v
+		}
+	}
+	var rationale []string
+	for _, c := range Taxonomy {
+		cl, ok := in.Taxonomy[c.Name]
+		if !ok || len(cl.Options) == 0 {
+			continue
+		}
+		doc[c.Name] = cl.Options
+		if cl.Rationale != "" {
+			rationale = append(rationale, cl.Rationale)
+		}
+	}
+	if len(rationale) > 0 {
+		doc[FieldRationale] = strings.Join(rationale, "\n")
+	}
+	if len(in.Sources) > 0 {
+		doc[FieldSources] = strings.Join(in.Sources, "\n")
+	}
+	return doc, nil
+}
+
+// IncidentFromFields decodes the incident stored in a hit's fields (the
+// FieldStored field must have been requested).
+func IncidentFromFields(fields map[string]any) (Incident, error) {
+	s, ok := fields[FieldStored].(string)
+	if !ok {
+		return Incident{}, errors.New("index: hit has no stored incident")
+	}
+	return DecodeStored([]byte(s))
+}
+
+// DecodeStored decodes an incident from its stored JSON.
+func DecodeStored(b []byte) (Incident, error) {
+	var in Incident
+	if err := json.Unmarshal(b, &in); err != nil {
+		return Incident{}, fmt.Errorf("index: stored incident: %w", err)
+	}
+	if in.Taxonomy == nil {
+		in.Taxonomy = map[string]Classification{}
+	}
+	return in, nil
+}

@@ -1,0 +1,512 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// An index directory holds generations of the bleve index and a symlink to
+// the one being served:
+//
+//	DIR/current -> gen-1732190000000000000   (swapped atomically by rename)
+//	DIR/gen-.../bleve/                       the bleve index
+//	DIR/gen-.../manifest.json                count and file checksums
+//	DIR/.build-*/                            a build in progress
+//	DIR/build.lock                           held while building
+//
+// Readers only ever follow DIR/current, so a build that fails or is killed
+// at any point leaves the previous generation serving.
+
+const (
+	currentLink  = "current"
+	manifestName = "manifest.json"
+	bleveDir     = "bleve"
+	lockName     = "build.lock"
+	keepGens     = 2
+)
+
+// Errors of opening and building.
+var (
+	ErrNoIndex      = errors.New("no index")
+	ErrDamaged      = errors.New("index damaged")
+	ErrBuildRunning = errors.New("another build holds the index directory")
+)
+
+// Manifest describes one generation of the index.
+type Manifest struct {
+	Version  int                  `json:"version"`
+	Built    time.Time            `json:"built"`
+	Count    uint64               `json:"count"`
+	Rejected int                  `json:"rejected"`
+	Files    map[string]FileCheck `json:"files"`
+}
+
+// FileCheck is a file's size and CRC-32C checksum.
+type FileCheck struct {
+	Size  int64  `json:"size"`
+	CRC32 uint32 `json:"crc32c"`
+}
+
+const manifestVersion = 1
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Index is an open, read-only generation of the index.
+type Index struct {
+	bleve.Index
+	Dir      string // the index directory (DIR)
+	Gen      string // the generation's directory
+	Manifest Manifest
+}
+
+// Open opens the generation DIR/current points at, read-only, after checking
+// every file against the manifest's sizes and checksums. A damaged index is
+// refused with ErrDamaged instead of being served.
+func Open(dir string) (*Index, error) {
+	gen, err := CurrentGeneration(dir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := readManifest(gen)
+	if err != nil {
+		return nil, err
+	}
+	if err := verify(gen, m); err != nil {
+		return nil, err
+	}
+	bi, err := openBleve(filepath.Join(gen, bleveDir))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, gen, err)
+	}
+	n, err := bi.DocCount()
+	if err != nil || n != m.Count {
+		bi.Close()
+		return nil, fmt.Errorf("%w: %s holds %d documents, manifest says %d", ErrDamaged, gen, n, m.Count)
+	}
+	return &Index{Index: bi, Dir: dir, Gen: gen, Manifest: m}, nil
+}
+
+func openBleve(path string) (bi bleve.Index, err error) {
+	defer func() {
+		// bleve can panic on some damaged files; report instead.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("opening: %v", r)
+		}
+	}()
+	return bleve.OpenUsing(path, map[string]any{"read_only": true, "bolt_timeout": "2s"})
+}
+
+// CurrentGeneration returns the directory of the generation being served.
+func CurrentGeneration(dir string) (string, error) {
+	target, err := os.Readlink(filepath.Join(dir, currentLink))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("%w at %s", ErrNoIndex, dir)
+		}
+		return "", fmt.Errorf("%w: %s: %v", ErrDamaged, dir, err)
+	}
+	if filepath.IsAbs(target) || strings.Contains(target, string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: %s/current points outside the directory", ErrDamaged, dir)
+	}
+	return filepath.Join(dir, target), nil
+}
+
+// Exists reports whether dir holds a built index.
+func Exists(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, currentLink))
+	return err == nil
+}
+
+func readManifest(gen string) (Manifest, error) {
+	var m Manifest
+	b, err := os.ReadFile(filepath.Join(gen, manifestName))
+	if err != nil {
+		return m, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("%w: %s: %v", ErrDamaged, manifestName, err)
+	}
+	if m.Version != manifestVersion {
+		return m, fmt.Errorf("%w: manifest version %d, want %d (rebuild the index)", ErrDamaged, m.Version, manifestVersion)
+	}
+	return m, nil
+}
+
+// verify checks that the generation's bleve files are exactly those of the
+// manifest, with the same sizes and checksums.
+func verify(gen string, m Manifest) error {
+	got, err := checksums(filepath.Join(gen, bleveDir), false)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	for name, want := range m.Files {
+		g, ok := got[name]
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: %s is missing", ErrDamaged, filepath.Join(gen, bleveDir, name))
+		case g.Size != want.Size:
+			return fmt.Errorf("%w: %s is %d bytes, manifest says %d", ErrDamaged, filepath.Join(gen, bleveDir, name), g.Size, want.Size)
+		}
+	}
+	for name := range got {
+		if _, ok := m.Files[name]; !ok {
+			return fmt.Errorf("%w: unexpected file %s", ErrDamaged, filepath.Join(gen, bleveDir, name))
+		}
+	}
+	sums, err := checksums(filepath.Join(gen, bleveDir), true)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	for name, want := range m.Files {
+		if sums[name].CRC32 != want.CRC32 {
+			return fmt.Errorf("%w: %s fails its checksum", ErrDamaged, filepath.Join(gen, bleveDir, name))
+		}
+	}
+	return nil
+}
+
+// checksums lists the regular files under root with their sizes and, when
+// sum is set, their CRC-32C.
+func checksums(root string, sum bool) (map[string]FileCheck, error) {
+	out := map[string]FileCheck{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fc := FileCheck{Size: info.Size()}
+		if sum {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			h := crc32.New(castagnoli)
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			fc.CRC32 = h.Sum32()
+		}
+		out[rel] = fc
+		return nil
+	})
+	return out, err
+}
+
+// BuildOptions tunes Build.
+type BuildOptions struct {
+	// Strict fails the build when any report is rejected.
+	Strict bool
+	// BatchSize is the number of incidents per bleve batch (default 500).
+	BatchSize int
+	// Progress, if set, is called after each batch with the number of
+	// incidents indexed so far and the bytes of report text read.
+	Progress func(indexed int, textBytes int64)
+	// Problem receives each rejected report and each warning.
+	Problem func(Problem)
+	// Duplicate is called when a later record replaces an earlier one with
+	// the same id.
+	Duplicate func(id, first, second string)
+}
+
+// BuildStats summarises a build.
+type BuildStats struct {
+	Indexed    int
+	Rejected   int
+	Warnings   int
+	Duplicates int
+	TextBytes  int64
+	Gen        string
+	Elapsed    time.Duration
+}
+
+// Build reads every report under paths and builds a new generation of the
+// index in dir, then makes it current atomically. On any failure, on
+// cancellation and when nothing was indexed, the previous generation stays
+// current and the partial build is removed.
+func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (BuildStats, error) {
+	start := time.Now()
+	var st BuildStats
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 500
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return st, err
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return st, err
+	}
+	defer unlock()
+	removeStale(dir)
+
+	tmp, err := os.MkdirTemp(dir, ".build-")
+	if err != nil {
+		return st, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	bi, err := bleve.NewUsing(filepath.Join(tmp, bleveDir), NewMapping(), scorch.Name, scorch.Name,
+		nil)
+	if err != nil {
+		return st, err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			bi.Close()
+		}
+	}()
+
+	sources := map[string]string{}
+	batch := bi.NewBatch()
+	flush := func() error {
+		if batch.Size() == 0 {
+			return nil
+		}
+		if err := bi.Batch(batch); err != nil {
+			return err
+		}
+		batch.Reset()
+		if opts.Progress != nil {
+			opts.Progress(len(sources), st.TextBytes)
+		}
+		return nil
+	}
+	problem := func(p Problem) {
+		if p.Warning {
+			st.Warnings++
+		} else {
+			st.Rejected++
+		}
+		if opts.Problem != nil {
+			opts.Problem(p)
+		}
+	}
+	err = ReadPaths(paths, Handler{
+		Problem: problem,
+		Record: func(r Record) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			in := r.Incident
+			if first, dup := sources[in.ID]; dup {
+				st.Duplicates++
+				if opts.Duplicate != nil {
+					opts.Duplicate(in.ID, first, r.Source())
+				}
+			}
+			sources[in.ID] = r.Source()
+			doc, err := Document(&in)
+			if err != nil {
+				problem(Problem{File: r.File, Line: r.Line, Msg: err.Error()})
+				return nil
+			}
+			st.TextBytes += textSize(&in)
+			if err := batch.Index(in.ID, doc); err != nil {
+				return err
+			}
+			if batch.Size() >= opts.BatchSize {
+				return flush()
+			}
+			return nil
+		},
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return st, err
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	st.Indexed = len(sources)
+	if st.Indexed == 0 {
+		return st, errors.New("no incidents to index; the previous index is kept")
+	}
+	if opts.Strict && st.Rejected > 0 {
+		return st, fmt.Errorf("%d reports rejected in strict mode; the previous index is kept", st.Rejected)
+	}
+	if adv, err := bi.Advanced(); err == nil {
+		if s, ok := adv.(*scorch.Scorch); ok {
+			if err := s.ForceMerge(ctx, nil); err != nil {
+				return st, fmt.Errorf("merging segments: %w", err)
+			}
+		}
+	}
+	count, err := bi.DocCount()
+	if err != nil {
+		return st, err
+	}
+	closed = true
+	if err := bi.Close(); err != nil {
+		return st, err
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	sums, err := checksums(filepath.Join(tmp, bleveDir), true)
+	if err != nil {
+		return st, err
+	}
+	m := Manifest{Version: manifestVersion, Built: time.Now().UTC(), Count: count, Rejected: st.Rejected, Files: sums}
+	if err := writeFileSync(filepath.Join(tmp, manifestName), m); err != nil {
+		return st, err
+	}
+	if err := syncTree(tmp); err != nil {
+		return st, err
+	}
+	gen := fmt.Sprintf("gen-%d", time.Now().UnixNano())
+	if err := os.Rename(tmp, filepath.Join(dir, gen)); err != nil {
+		return st, err
+	}
+	ok = true
+	if err := swapCurrent(dir, gen); err != nil {
+		os.RemoveAll(filepath.Join(dir, gen))
+		return st, err
+	}
+	pruneGenerations(dir, gen)
+	st.Gen = filepath.Join(dir, gen)
+	st.Elapsed = time.Since(start)
+	return st, nil
+}
+
+func textSize(in *Incident) int64 {
+	var n int
+	for _, f := range TextFields {
+		n += len(*f.Get(in))
+	}
+	for _, cl := range in.Taxonomy {
+		n += len(cl.Rationale)
+	}
+	return int64(n)
+}
+
+// swapCurrent points DIR/current at gen with a rename, which is atomic.
+func swapCurrent(dir, gen string) error {
+	tmpLink := filepath.Join(dir, ".current.tmp")
+	os.Remove(tmpLink)
+	if err := os.Symlink(gen, tmpLink); err != nil {
+		return err
+	}
+	if err := os.Rename(tmpLink, filepath.Join(dir, currentLink)); err != nil {
+		os.Remove(tmpLink)
+		return err
+	}
+	return syncDir(dir)
+}
+
+// removeStale deletes builds left by killed processes; the caller holds the
+// build lock, so none of them is running.
+func removeStale(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".build-") {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// pruneGenerations keeps the newest keepGens generations, current included.
+func pruneGenerations(dir, current string) {
+	entries, _ := os.ReadDir(dir)
+	var gens []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "gen-") && e.Name() != current {
+			gens = append(gens, e.Name())
+		}
+	}
+	sort.Strings(gens)
+	for len(gens) > keepGens-1 {
+		os.RemoveAll(filepath.Join(dir, gens[0]))
+		gens = gens[1:]
+	}
+}
+
+// lockDir takes the directory's build lock without waiting.
+func lockDir(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w %s", ErrBuildRunning, dir)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+func writeFileSync(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncTree fsyncs every file and directory under root.
+func syncTree(root string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	})
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
