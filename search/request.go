@@ -1,0 +1,361 @@
+// Package search turns a validated Request into a bleve query, counts facets
+// and returns a typed Result: the JSON contract of faildex's API.
+package search
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faildex/faildex/index"
+)
+
+// Limits on requests.
+const (
+	DefaultSize     = 20
+	MaxSize         = 100
+	MaxDepth        = 10000 // page*size may not exceed this
+	MaxFilterValues = 64    // category values across all filters
+)
+
+// Sort orders.
+const (
+	SortRelevance = "relevance"
+	SortDate      = "date"   // newest first
+	SortOldest    = "oldest" // oldest first
+	SortTitle     = "title"
+	SortArticles  = "articles" // most cited first
+)
+
+// Sorts lists the accepted sort orders.
+var Sorts = []string{SortRelevance, SortDate, SortOldest, SortTitle, SortArticles}
+
+// ErrInvalidRequest is wrapped by every *Error.
+var ErrInvalidRequest = errors.New("invalid request")
+
+// Error is a problem with a request, shown to the user. Param names the
+// parameter; Pos is a byte offset in the query, or -1.
+type Error struct {
+	Param string
+	Pos   int
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	if e.Param == "q" && e.Pos >= 0 {
+		return fmt.Sprintf("query, at position %d: %s", e.Pos+1, e.Msg)
+	}
+	if e.Param != "" {
+		return fmt.Sprintf("%s: %s", e.Param, e.Msg)
+	}
+	return e.Msg
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidRequest) true.
+func (e *Error) Unwrap() error { return ErrInvalidRequest }
+
+// Request is a search: a query, category filters (OR within a category, AND
+// across categories), a publication date range, a sort order and a page.
+type Request struct {
+	Query   string
+	Filters map[string][]string // category -> options
+	From    string              // YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+	To      string              // likewise, inclusive (to the end of the period)
+	Sort    string              // one of Sorts; empty picks relevance with a query, date without
+	Page    int                 // 1-based; 0 means 1
+	Size    int                 // 0 means DefaultSize
+}
+
+// Params lists the non-category request parameters.
+var Params = []string{"q", "from", "to", "sort", "page", "size"}
+
+// FromValues reads a request from URL parameters: q, from, to, sort, page,
+// size and one parameter per category (repeated for several options).
+// Unknown parameters are ignored so that pages can carry their own.
+func FromValues(v url.Values) (Request, error) {
+	req := Request{Filters: map[string][]string{}}
+	single := func(name string) (string, error) {
+		vals := v[name]
+		if len(vals) > 1 {
+			return "", &Error{Param: name, Pos: -1, Msg: "given more than once"}
+		}
+		if len(vals) == 0 {
+			return "", nil
+		}
+		return strings.TrimSpace(vals[0]), nil
+	}
+	var err error
+	if req.Query, err = single("q"); err != nil {
+		return req, err
+	}
+	if req.From, err = single("from"); err != nil {
+		return req, err
+	}
+	if req.To, err = single("to"); err != nil {
+		return req, err
+	}
+	if req.Sort, err = single("sort"); err != nil {
+		return req, err
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"page", &req.Page}, {"size", &req.Size}} {
+		s, err := single(p.name)
+		if err != nil {
+			return req, err
+		}
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return req, &Error{Param: p.name, Pos: -1, Msg: fmt.Sprintf("%q is not a whole number", truncate(s, 20))}
+		}
+		*p.dst = n
+		if n < 1 {
+			return req, &Error{Param: p.name, Pos: -1, Msg: "must be at least 1"}
+		}
+	}
+	n := 0
+	for _, c := range index.Taxonomy {
+		for _, val := range v[c.Name] {
+			for _, part := range strings.Split(val, ",") {
+				if o := index.NormalizeOption(part); o != "" {
+					n++
+					if n > MaxFilterValues {
+						return req, &Error{Param: c.Name, Pos: -1, Msg: fmt.Sprintf("too many filter values; the limit is %d", MaxFilterValues)}
+					}
+					req.Filters[c.Name] = appendUnique(req.Filters[c.Name], o)
+				}
+			}
+		}
+	}
+	return req, nil
+}
+
+// Values encodes the request as URL parameters (the inverse of FromValues),
+// leaving out defaults.
+func (r Request) Values() url.Values {
+	v := url.Values{}
+	if r.Query != "" {
+		v.Set("q", r.Query)
+	}
+	for _, c := range index.Taxonomy {
+		for _, o := range r.Filters[c.Name] {
+			v.Add(c.Name, o)
+		}
+	}
+	if r.From != "" {
+		v.Set("from", r.From)
+	}
+	if r.To != "" {
+		v.Set("to", r.To)
+	}
+	if r.Sort != "" {
+		v.Set("sort", r.Sort)
+	}
+	if r.Page > 1 {
+		v.Set("page", strconv.Itoa(r.Page))
+	}
+	if r.Size != 0 && r.Size != DefaultSize {
+		v.Set("size", strconv.Itoa(r.Size))
+	}
+	return v
+}
+
+// Clone returns a deep copy of the request.
+func (r Request) Clone() Request {
+	f := make(map[string][]string, len(r.Filters))
+	for k, v := range r.Filters {
+		f[k] = append([]string(nil), v...)
+	}
+	r.Filters = f
+	return r
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// normalized is a validated request ready to run.
+type normalized struct {
+	Request
+	parsed   *parsedQuery
+	from, to time.Time // zero when open
+	sortBy   []string
+}
+
+// normalize validates the request: page and size bounds, sort, dates,
+// categories and the query. known reports whether a value exists for a
+// category (vocabulary or seen in the index).
+func (r Request) normalize(known func(cat, value string) bool) (*normalized, error) {
+	n := &normalized{Request: r.Clone()}
+	if n.Page == 0 {
+		n.Page = 1
+	}
+	if n.Size == 0 {
+		n.Size = DefaultSize
+	}
+	switch {
+	case n.Page < 1:
+		return nil, &Error{Param: "page", Pos: -1, Msg: "must be at least 1"}
+	case n.Size < 1 || n.Size > MaxSize:
+		return nil, &Error{Param: "size", Pos: -1, Msg: fmt.Sprintf("must be between 1 and %d", MaxSize)}
+	case n.Page > MaxDepth/n.Size:
+		return nil, &Error{Param: "page", Pos: -1, Msg: fmt.Sprintf("too deep: results are available up to %d deep (page %d at size %d)", MaxDepth, MaxDepth/n.Size, n.Size)}
+	}
+	var err error
+	if n.from, err = parsePeriod(n.From, false); err != nil {
+		return nil, &Error{Param: "from", Pos: -1, Msg: err.Error()}
+	}
+	if n.to, err = parsePeriod(n.To, true); err != nil {
+		return nil, &Error{Param: "to", Pos: -1, Msg: err.Error()}
+	}
+	if !n.from.IsZero() && !n.to.IsZero() && n.to.Before(n.from) {
+		return nil, &Error{Param: "to", Pos: -1, Msg: "is before from"}
+	}
+	if n.parsed, err = parseQuery(n.Query); err != nil {
+		return nil, err
+	}
+	total := 0
+	for cat, vals := range n.Filters {
+		c, ok := index.LookupCategory(cat)
+		if !ok || c.Name != cat {
+			return nil, &Error{Param: cat, Pos: -1, Msg: "unknown category"}
+		}
+		for _, v := range vals {
+			if !known(cat, v) {
+				return nil, &Error{Param: cat, Pos: -1, Msg: fmt.Sprintf("unknown option %q; options: %s", truncate(v, 40), optionList(c))}
+			}
+		}
+		total += len(vals)
+	}
+	for _, f := range n.parsed.filters {
+		if f.category == "year" {
+			if !yearPattern.MatchString(f.value) {
+				return nil, &Error{Param: "q", Pos: f.pos, Msg: fmt.Sprintf("year:%s is not a year", truncate(f.value, 20))}
+			}
+			continue
+		}
+		if !known(f.category, f.value) {
+			c, _ := index.LookupCategory(f.category)
+			return nil, &Error{Param: "q", Pos: f.pos, Msg: fmt.Sprintf("unknown option %q for %s; options: %s", truncate(f.value, 40), f.category, optionList(c))}
+		}
+		total++
+	}
+	if total > MaxFilterValues {
+		return nil, &Error{Param: "q", Pos: -1, Msg: fmt.Sprintf("too many filter values; the limit is %d", MaxFilterValues)}
+	}
+	p := n.parsed
+	if len(p.groups) == 0 && len(p.excluded) > 0 && total == 0 && n.from.IsZero() && n.to.IsZero() {
+		return nil, &Error{Param: "q", Pos: p.excluded[0].pos, Msg: "a query cannot only exclude words; add a word to search for or a filter"}
+	}
+	hasText := len(p.groups) > 0
+	switch n.Sort {
+	case "":
+		if hasText {
+			n.Sort = SortRelevance
+		} else {
+			n.Sort = SortDate
+		}
+	case SortRelevance, SortDate, SortOldest, SortTitle, SortArticles:
+	default:
+		return nil, &Error{Param: "sort", Pos: -1, Msg: fmt.Sprintf("unknown order %q; use one of %s", truncate(n.Sort, 20), strings.Join(Sorts, ", "))}
+	}
+	switch n.Sort {
+	case SortRelevance:
+		n.sortBy = []string{"-_score", "-" + index.FieldPublished, "_id"}
+	case SortDate:
+		n.sortBy = []string{"-" + index.FieldPublished, "_id"}
+	case SortOldest:
+		n.sortBy = []string{index.FieldPublished, "_id"}
+	case SortTitle:
+		n.sortBy = []string{index.FieldTitleSort, "_id"}
+	case SortArticles:
+		n.sortBy = []string{"-" + index.FieldArticles, "-" + index.FieldPublished, "_id"}
+	}
+	return n, nil
+}
+
+func optionList(c *index.Category) string {
+	vals := make([]string, len(c.Options))
+	for i, o := range c.Options {
+		vals[i] = o.Value
+	}
+	return strings.Join(vals, ", ")
+}
+
+var (
+	yearPattern   = regexp.MustCompile(`^\d{4}$`)
+	periodPattern = regexp.MustCompile(`^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$`)
+)
+
+// parsePeriod reads YYYY, YYYY-MM or YYYY-MM-DD. With end set it returns the
+// last day of the period (so to=2018 includes all of 2018).
+func parsePeriod(s string, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	m := periodPattern.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, fmt.Errorf("%q is not a date; use YYYY, YYYY-MM or YYYY-MM-DD", truncate(s, 20))
+	}
+	y, _ := strconv.Atoi(m[1])
+	if y < 1900 || y > 2999 {
+		return time.Time{}, fmt.Errorf("year %d is out of range", y)
+	}
+	switch {
+	case m[3] != "":
+		t, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a valid date", s)
+		}
+		return t, nil
+	case m[2] != "":
+		t, err := time.Parse("2006-01", s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a valid month", s)
+		}
+		if end {
+			t = t.AddDate(0, 1, -1)
+		}
+		return t, nil
+	default:
+		t := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+		if end {
+			t = time.Date(y, 12, 31, 0, 0, 0, 0, time.UTC)
+		}
+		return t, nil
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
