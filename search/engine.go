@@ -530,3 +530,56 @@ func (e *Engine) searchErr(err error) error {
 	}
 	return err
 }
+
+// Each calls fn for every incident matching the request's words, filters
+// and dates, in the request's order, fetching a page at a time so that
+// memory stays bounded however many incidents match. Page and size are
+// ignored.
+func (e *Engine) Each(ctx context.Context, req Request, fn func(*index.Incident) error) error {
+	req.Page, req.Size = 1, MaxSize
+	p, err := e.plan(req)
+	if err != nil {
+		return err
+	}
+	q := p.fullQuery()
+	var after []string
+	for {
+		sr := bleve.NewSearchRequestOptions(q, eachPage, 0, false)
+		sr.Fields = []string{index.FieldStored}
+		sr.SortBy(p.n.sortBy)
+		if p.n.Sort != SortRelevance {
+			sr.Score = "none"
+		}
+		if after != nil {
+			sr.SetSearchAfter(after)
+		}
+		res, err := e.ix.SearchInContext(ctx, sr)
+		if err != nil {
+			return e.searchErr(err)
+		}
+		for _, h := range res.Hits {
+			in, err := index.IncidentFromFields(h.Fields)
+			if err != nil {
+				return fmt.Errorf("%s: %w", h.ID, err)
+			}
+			if err := fn(&in); err != nil {
+				return err
+			}
+		}
+		if len(res.Hits) < eachPage {
+			return nil
+		}
+		after = res.Hits[len(res.Hits)-1].Sort
+	}
+}
+
+const eachPage = 200
+
+// IndexSize returns the size on disk of the index generation, in bytes.
+func (e *Engine) IndexSize() int64 {
+	var n int64
+	for _, f := range e.ix.Manifest.Files {
+		n += f.Size
+	}
+	return n
+}

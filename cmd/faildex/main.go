@@ -40,6 +40,8 @@ type Env struct {
 	Getenv func(string) string
 	// Terminal reports whether Stderr is a terminal.
 	Terminal bool
+	// OnListen, if set, is called with the server's URL once it listens.
+	OnListen func(url string)
 }
 
 var commands []command

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/search"
+	"github.com/faildex/faildex/server"
+)
+
+func init() {
+	register(command{"serve", "serve the search UI and API (builds the index first if there is none)", runServe})
+}
+
+// listFlag is a repeatable, comma-separated string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "serve", "[--index DIR] [--addr HOST:PORT] [flags] [PATH ...]")
+	dir := indexDirFlag(env, fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	var cors listFlag
+	fs.Var(&cors, "cors-origin", "origin allowed to call /api/v1 from browsers (repeatable; * for any)")
+	frame := fs.String("frame-ancestors", "*", "CSP frame-ancestors of /embed (other pages allow only 'self')")
+	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "token for POST /admin/reload (env FAILDEX_ADMIN_TOKEN; empty disables it)")
+	timeout := fs.Duration("timeout", 5*time.Second, "time limit of one request's search")
+	dev := fs.Bool("dev", false, "re-read templates from ./web on every request")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, env, serveOptions{
+		dir: *dir, addr: *addr, paths: paths, cors: cors, frameAncestors: *frame,
+		adminToken: *token, timeout: *timeout, dev: *dev,
+	})
+}
+
+type serveOptions struct {
+	dir, addr      string
+	paths          []string
+	cors           []string
+	frameAncestors string
+	adminToken     string
+	timeout        time.Duration
+	dev            bool
+}
+
+// openEngine opens the index generation that is current now.
+func openEngine(ctx context.Context, dir string) (*search.Engine, error) {
+	ix, err := index.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := search.New(ctx, ix)
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	return eng, nil
+}
+
+func serve(ctx context.Context, env *Env, o serveOptions) error {
+	log := env.Log
+	if !index.Exists(o.dir) {
+		paths := o.paths
+		if len(paths) == 0 {
+			paths = []string{defaultDataDir}
+		}
+		log.Info().Str("index", o.dir).Strs("paths", paths).Msg("no index yet; building it")
+		if _, err := buildIndex(ctx, env, o.dir, paths, false); err != nil {
+			return err
+		}
+	} else if len(o.paths) > 0 {
+		log.Warn().Str("index", o.dir).Msg("index exists; serving it as is (run 'faildex index' to rebuild from the given paths)")
+	}
+	start := time.Now()
+	eng, err := openEngine(ctx, o.dir)
+	if err != nil {
+		if errors.Is(err, index.ErrDamaged) {
+			return fmt.Errorf("%w; rebuild it with 'faildex index --index %s'", err, o.dir)
+		}
+		return err
+	}
+	srv, err := server.New(server.Config{
+		Addr:           o.addr,
+		Log:            log,
+		SearchTimeout:  o.timeout,
+		CORSOrigins:    o.cors,
+		FrameAncestors: o.frameAncestors,
+		AdminToken:     o.adminToken,
+		Dev:            o.dev,
+		Open: func(ctx context.Context) (server.Searcher, error) {
+			return openEngine(ctx, o.dir)
+		},
+	}, eng)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		eng.Close()
+		return err
+	}
+	log.Info().Str("url", srv.URL()).Uint64("documents", eng.DocCount()).Dur("startup", time.Since(start)).Msg("serving")
+	if env.OnListen != nil {
+		env.OnListen(srv.URL())
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := srv.Reload(ctx); err != nil {
+					log.Error().Err(err).Msg("reload failed")
+				}
+			}
+		}
+	}()
+	err = srv.Serve(ctx)
+	log.Info().Msg("stopped")
+	return err
+}
+

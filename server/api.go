@@ -1,0 +1,130 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/search"
+)
+
+func (s *Server) routes() {
+	r := s.router
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPI(r.URL.Path) {
+			s.writeAPIError(w, r, errNotFound)
+		} else {
+			s.writePageError(w, r, errNotFound)
+		}
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPI(r.URL.Path) {
+			s.writeAPIError(w, r, errMethodNotAllowed)
+		} else {
+			s.writePageError(w, r, errMethodNotAllowed)
+		}
+	})
+	read := []string{http.MethodGet, http.MethodHead}
+	apiMethods := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
+
+	r.Handle("/api/v1/search", s.cors(s.api(s.handleSearch))).Methods(apiMethods...).Name("api_search")
+	r.Handle("/api/v1/incidents/{id}", s.cors(s.api(s.handleIncident))).Methods(apiMethods...).Name("api_incident")
+	r.Handle("/api/v1/facets", s.cors(s.api(s.handleFacets))).Methods(apiMethods...).Name("api_facets")
+
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	}).Methods(read...).Name("healthz")
+	r.Handle("/readyz", s.api(s.handleReady)).Methods(read...).Name("readyz")
+	r.Handle("/metrics", s.metrics.handler()).Methods(read...).Name("metrics")
+	r.Handle("/admin/reload", s.api(s.handleReload)).Methods(http.MethodPost).Name("admin_reload")
+
+	s.uiRoutes(r)
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
+	eng, release, err := s.engine()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if eng.DocCount() == 0 {
+		return &httpError{status: http.StatusServiceUnavailable, msg: "the index is empty"}
+	}
+	return writeJSON(w, r, http.StatusOK, map[string]any{"status": "ready", "documents": eng.DocCount()})
+}
+
+// runSearch parses the request's parameters and runs the search.
+func (s *Server) runSearch(r *http.Request) (search.Request, *search.Result, error) {
+	req, err := search.FromValues(r.URL.Query())
+	if err != nil {
+		return req, nil, err
+	}
+	eng, release, err := s.engine()
+	if err != nil {
+		return req, nil, err
+	}
+	defer release()
+	res, err := eng.Search(r.Context(), req)
+	return req, res, err
+}
+
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
+	req, res, err := s.runSearch(r)
+	if err != nil {
+		return err
+	}
+	setPageLinks(w, r.URL.Path, req, res)
+	w.Header().Set("X-Total-Count", strconv.FormatUint(res.Total, 10))
+	return writeJSON(w, r, http.StatusOK, res)
+}
+
+// setPageLinks adds RFC 8288 Link headers to the previous and next pages.
+func setPageLinks(w http.ResponseWriter, path string, req search.Request, res *search.Result) {
+	link := func(page int, rel string) {
+		q := req.Clone()
+		q.Page = page
+		u := url.URL{Path: path, RawQuery: q.Values().Encode()}
+		w.Header().Add("Link", fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
+	}
+	if res.Page > 1 && res.Page <= res.Pages+1 {
+		link(res.Page-1, "prev")
+	}
+	if res.Page < res.Pages {
+		link(res.Page+1, "next")
+	}
+}
+
+func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.incident(r, mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, in)
+}
+
+// incident looks up one incident for a request.
+func (s *Server) incident(r *http.Request, id string) (*index.Incident, error) {
+	eng, release, err := s.engine()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return eng.Incident(r.Context(), id)
+}
+
+// FacetsDoc is the body of /api/v1/facets: the taxonomy and the request
+// vocabulary.
+type FacetsDoc struct {
+	Categories []index.Category `json:"categories"`
+	Sorts      []string         `json:"sorts"`
+	Fields     []string         `json:"fields"`
+}
+
+func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, r, http.StatusOK, FacetsDoc{Categories: index.Taxonomy, Sorts: search.Sorts, Fields: search.FieldNames()})
+}

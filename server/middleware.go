@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog/hlog"
+)
+
+// middleware wraps the whole router (so 404s and 405s pass through it too):
+// request ids, access logs, metrics, panic recovery, security headers,
+// request bounds and the per-request deadline.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	h := next
+	h = s.bound(h)
+	h = s.securityHeaders(h)
+	h = s.recoverer(h)
+	h = s.metrics.instrument(h)
+	h = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+		ev := hlog.FromRequest(r).Info()
+		if status >= 500 {
+			ev = hlog.FromRequest(r).Error()
+		}
+		ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
+			Int("size", size).Dur("took", d).Msg("request")
+	})(h)
+	h = hlog.RemoteAddrHandler("remote")(h)
+	h = hlog.RequestIDHandler("req_id", "X-Request-Id")(h)
+	h = hlog.NewHandler(s.log)(h)
+	return h
+}
+
+// recoverer turns a panic into a logged 500.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				hlog.FromRequest(r).Error().Str("panic", fmt.Sprint(v)).Bytes("stack", debug.Stack()).Msg("panic")
+				err := fmt.Errorf("panic: %v", v)
+				if isAPI(r.URL.Path) {
+					s.writeAPIError(w, r, err)
+				} else {
+					s.writePageError(w, r, err)
+				}
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets headers common to every response. /embed sets its own
+// frame-ancestors.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		if r.URL.Path != "/embed" {
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
+			h.Set("X-Frame-Options", "SAMEORIGIN")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bound rejects overlong URLs and bodies on read-only routes, and gives each
+// request a deadline.
+func (s *Server) bound(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > maxURLBytes {
+			err := &httpError{status: http.StatusRequestURITooLong, msg: "the URL is longer than " + strconv.Itoa(maxURLBytes) + " bytes"}
+			if isAPI(r.URL.Path) {
+				s.writeAPIError(w, r, err)
+			} else {
+				s.writePageError(w, r, err)
+			}
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SearchTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// routeName returns the name of the route r matches, for metrics.
+func (s *Server) routeName(r *http.Request) string {
+	var m mux.RouteMatch
+	if s.router.Match(r, &m) && m.Route != nil {
+		if n := m.Route.GetName(); n != "" {
+			return n
+		}
+	}
+	if m.MatchErr == mux.ErrMethodMismatch {
+		return "method_not_allowed"
+	}
+	return "not_found"
+}
+
+// cors answers CORS for the API: allowed origins get the headers, and
+// preflight requests are answered here.
+func (s *Server) cors(next http.Handler) http.Handler {
+	allowAll := false
+	allowed := map[string]bool{}
+	for _, o := range s.cfg.CORSOrigins {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "*" {
+			allowAll = true
+		}
+		allowed[o] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		ok := origin != "" && (allowAll || allowed[origin])
+		if ok {
+			h := w.Header()
+			if allowAll {
+				h.Set("Access-Control-Allow-Origin", "*")
+			} else {
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Add("Vary", "Origin")
+			}
+			h.Set("Access-Control-Expose-Headers", "Link, X-Request-Id, X-Total-Count")
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			if !ok {
+				s.writeAPIError(w, r, &httpError{status: http.StatusForbidden, msg: "origin not allowed", param: "Origin"})
+				return
+			}
+			h := w.Header()
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Accept, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
