@@ -142,4 +142,3 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 	log.Info().Msg("stopped")
 	return err
 }
-
