@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every check faildex must pass: formatting, vet, the tests (race
+# detector on; browser tests use Debian's chromium when installed) and a few
+# seconds of fuzzing of each parser.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 20m ./...
+
+# Short fuzzing runs; the corpus in testdata/fuzz is replayed by go test above.
+fuzz() { go test -run='^$' -fuzz="^$2\$" -fuzztime="${FUZZTIME:-5s}" "$1"; }
+fuzz ./index FuzzParseText
+fuzz ./index FuzzReadCSV
+fuzz ./index FuzzDecodeJSONL
+fuzz ./search FuzzParseQuery
