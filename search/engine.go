@@ -52,6 +52,7 @@ type Engine struct {
 	analyzer analysis.Analyzer
 	facets   *facetIndex
 	count    uint64
+	fast     *fastPaths // nil when the index is not scorch, or in tests of the slow paths
 }
 
 // New prepares an engine over an open index: it keeps a reader on the
@@ -77,6 +78,7 @@ func New(ctx context.Context, ix *index.Index) (*Engine, error) {
 		return nil, fmt.Errorf("search: loading facets: %w", err)
 	}
 	e.count = e.facets.all.GetCardinality()
+	e.fast = newFastPaths(r, e.facets.all)
 	return e, nil
 }
 
@@ -155,10 +157,10 @@ func (e *Engine) plan(req Request) (*plan, error) {
 		}
 		var start, end time.Time
 		if !from.IsZero() {
-			start = from
+			start = clampDate(from)
 		}
 		if !to.IsZero() {
-			end = to.AddDate(0, 0, 1)
+			end = clampDate(to.AddDate(0, 0, 1))
 		}
 		incl, excl := true, false
 		dq := query.NewDateRangeInclusiveQuery(start, end, &incl, &excl)
@@ -171,6 +173,19 @@ func (e *Engine) plan(req Request) (*plan, error) {
 	}
 	p.terms = e.highlightTerms(n.parsed)
 	return p, nil
+}
+
+// clampDate moves t into the range of dates bleve can search (it refuses
+// others with an error), so that a bound far in the past or future ("to=2999",
+// "year:0001") is still a valid range: no incident can be dated outside it.
+func clampDate(t time.Time) time.Time {
+	switch {
+	case t.Before(query.MinRFC3339CompatibleTime):
+		return query.MinRFC3339CompatibleTime
+	case t.After(query.MaxRFC3339CompatibleTime):
+		return query.MaxRFC3339CompatibleTime
+	}
+	return t
 }
 
 // textQuery builds the bleve query of the words: every group must match in
@@ -349,7 +364,12 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 	res.Years = e.yearCounts(context("year"))
 
 	if uint64((n.Page-1)*n.Size) < res.Total {
-		if res.Hits, err = e.hits(ctx, p, res.Total); err != nil {
+		if e.fast != nil && n.Sort != SortRelevance {
+			res.Hits, err = e.orderedHits(ctx, p, matched)
+		} else {
+			res.Hits, err = e.hits(ctx, p, res.Total)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -470,22 +490,7 @@ func (e *Engine) hits(ctx context.Context, p *plan, total uint64) ([]Hit, error)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", h.ID, err)
 		}
-		hit := Hit{
-			ID:        in.ID,
-			Title:     in.Title,
-			Published: in.Published,
-			Articles:  len(in.Articles),
-			Score:     h.Score,
-			Summary:   summaryOf(&in),
-			Options:   map[string][]string{},
-		}
-		for _, c := range index.Taxonomy {
-			if o := in.Options(c.Name); len(o) > 0 {
-				hit.Options[c.Name] = o
-			}
-		}
-		hit.TitleHTML, hit.Fragments = e.highlight(&in, p.terms)
-		hits = append(hits, hit)
+		hits = append(hits, e.hitOf(&in, h.Score, p.terms))
 	}
 	return hits, nil
 }

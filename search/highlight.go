@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"html"
 	"strings"
 
@@ -75,8 +76,10 @@ func (hs highlightTerms) match(term string) bool {
 }
 
 // mayMatch is a cheap test that text could hold a match, to skip analysing
-// fields that cannot: stems are nearly always a prefix of the word, so the
-// stem without its last letter must occur in the folded text.
+// fields that cannot: the Porter stemmer changes at most the last letter of
+// the word it keeps ("day" -> "dai", "hoping" -> "hope"), so the stem
+// without its last letter must occur in the folded text. Short stems are no
+// exception.
 func (hs highlightTerms) mayMatch(lower string) bool {
 	for _, m := range hs {
 		if m.prefix != "" && strings.Contains(lower, m.prefix) {
@@ -84,7 +87,7 @@ func (hs highlightTerms) mayMatch(lower string) bool {
 		}
 		for t := range m.terms {
 			probe := t
-			if len(probe) > 3 {
+			if len(probe) > 1 {
 				probe = probe[:len(probe)-1]
 			}
 			if strings.Contains(lower, probe) {
@@ -98,17 +101,106 @@ func (hs highlightTerms) mayMatch(lower string) bool {
 type span struct{ start, end int }
 
 // spans returns the byte ranges of text whose terms match.
+//
+// Only the words that may match are analysed: the text is cut into pieces at
+// ASCII whitespace followed by an ASCII byte (word segmentation never joins
+// words across whitespace, so each piece analyses to exactly the tokens the
+// whole text has there), and a piece is analysed only when its folded form
+// holds a probe, by the reasoning mayMatch applies to the whole text. Most
+// of a long field is then skipped without being tokenized or stemmed.
 func (e *Engine) spans(text string, hs highlightTerms) []span {
 	if len(hs) == 0 || text == "" || !hs.mayMatch(strings.ToLower(text)) {
 		return nil
 	}
+	probes := hs.probes()
 	var out []span
-	for _, t := range e.analyzer.Analyze([]byte(text)) {
-		if hs.match(string(t.Term)) && t.Start >= 0 && t.End <= len(text) && t.Start < t.End {
-			out = append(out, span{t.Start, t.End})
+	var buf []byte
+	for start := 0; start < len(text); {
+		end := pieceEnd(text, start)
+		piece := text[start:end]
+		if piece != "" && containsProbe(piece, probes, &buf) {
+			for _, t := range e.analyzer.Analyze([]byte(piece)) {
+				if hs.match(string(t.Term)) && t.Start >= 0 && t.End <= len(piece) && t.Start < t.End {
+					out = append(out, span{start + t.Start, start + t.End})
+				}
+			}
+		}
+		start = end + 1
+	}
+	return out
+}
+
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\v' || b == '\f'
+}
+
+// pieceEnd returns the end of the piece starting at start: the next ASCII
+// whitespace byte that is followed by an ASCII byte or ends the text.
+func pieceEnd(text string, start int) int {
+	for i := start; i < len(text); i++ {
+		if isSpace(text[i]) && (i+1 == len(text) || text[i+1] < 0x80) {
+			return i
+		}
+	}
+	return len(text)
+}
+
+// probes returns substrings that the folded form of every matching word
+// contains: a term or prefix without its last letter (see mayMatch).
+func (hs highlightTerms) probes() []string {
+	var out []string
+	cut := func(s string) string {
+		if len(s) > 1 {
+			return s[:len(s)-1]
+		}
+		return s
+	}
+	for _, m := range hs {
+		if m.prefix != "" {
+			out = append(out, cut(m.prefix))
+		}
+		for t := range m.terms {
+			out = append(out, cut(t))
 		}
 	}
 	return out
+}
+
+// containsProbe reports whether the folded piece contains a probe; buf is
+// scratch space for folding ASCII pieces.
+func containsProbe(piece string, probes []string, buf *[]byte) bool {
+	lower := ""
+	ascii := true
+	for i := 0; i < len(piece); i++ {
+		if piece[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		b := (*buf)[:0]
+		for i := 0; i < len(piece); i++ {
+			c := piece[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		*buf = b
+		for _, p := range probes {
+			if len(p) <= len(b) && bytes.Contains(b, []byte(p)) {
+				return true
+			}
+		}
+		return false
+	}
+	lower = strings.ToLower(piece)
+	for _, p := range probes {
+		if strings.Contains(lower, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // highlight returns the escaped title with marks and the fragments of every
@@ -197,7 +289,8 @@ func snapBack(text string, i int) int {
 	if i <= 0 {
 		return 0
 	}
-	if j := strings.LastIndexAny(text[:i], " \n\t"); j >= 0 && i-j < 30 {
+	// The text's start is a word's start too (j = -1).
+	if j := strings.LastIndexAny(text[:i], " \n\t"); i-j < 30 {
 		return j + 1
 	}
 	for i > 0 && !utf8RuneStart(text[i]) {
@@ -211,7 +304,12 @@ func snapForward(text string, i int) int {
 	if i >= len(text) {
 		return len(text)
 	}
-	if j := strings.IndexAny(text[i:], " \n\t"); j >= 0 && j < 30 {
+	j := strings.IndexAny(text[i:], " \n\t")
+	if j < 0 {
+		// The text's end is a word's end too.
+		j = len(text) - i
+	}
+	if j < 30 {
 		return i + j
 	}
 	for i < len(text) && !utf8RuneStart(text[i]) {

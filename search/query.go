@@ -156,6 +156,7 @@ func parseQuery(q string) (*parsedQuery, error) {
 			}
 		}
 		// The value: a quoted phrase or a word up to the next space.
+		valueStart := i
 		var text string
 		phrase := false
 		if i < len(q) && q[i] == '"' {
@@ -189,7 +190,7 @@ func parseQuery(q string) (*parsedQuery, error) {
 		}
 		c := clause{fields: fields, text: text, phrase: phrase, pos: start}
 		if !phrase {
-			if err := checkWildcards(&c); err != nil {
+			if err := checkWildcards(&c, valueStart); err != nil {
 				return nil, err
 			}
 		}
@@ -225,18 +226,23 @@ func parseQuery(q string) (*parsedQuery, error) {
 }
 
 // cleanQuery replaces control, format (zero-width, bidi) and other space
-// characters with spaces so that positions stay meaningful and nothing
-// invisible reaches the analyzer.
+// characters with spaces so that nothing invisible reaches the analyzer.
+// Each is replaced by as many spaces as it has bytes, so that positions in
+// the cleaned query are positions in the query as typed.
 func cleanQuery(q string) string {
-	return strings.Map(func(r rune) rune {
+	var b strings.Builder
+	b.Grow(len(q))
+	for _, r := range q {
 		switch {
 		case r == ' ':
-			return r
+			b.WriteByte(' ')
 		case unicode.IsSpace(r), unicode.IsControl(r), unicode.Is(unicode.Cf, r):
-			return ' '
+			b.WriteString(strings.Repeat(" ", utf8.RuneLen(r)))
+		default:
+			b.WriteRune(r)
 		}
-		return r
-	}, q)
+	}
+	return b.String()
 }
 
 // fieldPrefix recognises "name:" at the start of s, where name is two or
@@ -261,8 +267,9 @@ func fieldPrefix(s string) (string, int) {
 }
 
 // checkWildcards allows one trailing '*' (a prefix of at least MinPrefix
-// letters) and rejects every other wildcard or regexp form.
-func checkWildcards(c *clause) error {
+// letters) and rejects every other wildcard or regexp form. at is the byte
+// offset of c.text in the query, after any '-' and field prefix.
+func checkWildcards(c *clause, at int) error {
 	t := c.text
 	star := strings.IndexByte(t, '*')
 	if star < 0 {
@@ -270,13 +277,13 @@ func checkWildcards(c *clause) error {
 	}
 	switch {
 	case star == 0:
-		return &Error{Param: "q", Pos: c.pos, Msg: "wildcards are only allowed at the end of a word (\"recor*\")"}
+		return &Error{Param: "q", Pos: at, Msg: "wildcards are only allowed at the end of a word (\"recor*\")"}
 	case star != len(t)-1:
-		return &Error{Param: "q", Pos: c.pos + star, Msg: "'*' is only allowed at the end of a word"}
+		return &Error{Param: "q", Pos: at + star, Msg: "'*' is only allowed at the end of a word"}
 	}
 	stem := t[:star]
 	if utf8.RuneCountInString(stem) < MinPrefix || !isWord(stem) {
-		return &Error{Param: "q", Pos: c.pos, Msg: fmt.Sprintf("a prefix search needs at least %d letters or digits before '*'", MinPrefix)}
+		return &Error{Param: "q", Pos: at, Msg: fmt.Sprintf("a prefix search needs at least %d letters or digits before '*'", MinPrefix)}
 	}
 	c.text, c.prefix = stem, true
 	return nil

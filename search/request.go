@@ -114,6 +114,9 @@ func FromValues(v url.Values) (Request, error) {
 			continue
 		}
 		n, err := strconv.Atoi(s)
+		if errors.Is(err, strconv.ErrRange) {
+			return req, &Error{Param: p.name, Pos: -1, Msg: fmt.Sprintf("%s is too large", truncate(s, 20))}
+		}
 		if err != nil {
 			return req, &Error{Param: p.name, Pos: -1, Msg: fmt.Sprintf("%q is not a whole number", truncate(s, 20))}
 		}
@@ -229,23 +232,34 @@ func (r Request) normalize(known func(cat, value string) bool) (*normalized, err
 		return nil, err
 	}
 	total := 0
-	for cat, vals := range n.Filters {
+	// Sorted, so that the same request always reports the same error.
+	for _, cat := range sortedKeys(n.Filters) {
 		c, ok := index.LookupCategory(cat)
 		if !ok || c.Name != cat {
 			return nil, &Error{Param: cat, Pos: -1, Msg: "unknown category"}
 		}
-		for _, v := range vals {
+		var vals []string
+		for _, v := range n.Filters[cat] {
 			if !known(cat, v) {
 				return nil, &Error{Param: cat, Pos: -1, Msg: fmt.Sprintf("unknown option %q; options: %s", truncate(v, 40), optionList(c))}
 			}
+			vals = appendUnique(vals, v)
 		}
+		if len(vals) == 0 {
+			// No options selected is no filter, not a filter nothing passes.
+			delete(n.Filters, cat)
+			continue
+		}
+		n.Filters[cat] = vals
 		total += len(vals)
 	}
+	years := 0
 	for _, f := range n.parsed.filters {
 		if f.category == "year" {
 			if !yearPattern.MatchString(f.value) {
 				return nil, &Error{Param: "q", Pos: f.pos, Msg: fmt.Sprintf("year:%s is not a year", truncate(f.value, 20))}
 			}
+			years++
 			continue
 		}
 		if !known(f.category, f.value) {
@@ -258,7 +272,7 @@ func (r Request) normalize(known func(cat, value string) bool) (*normalized, err
 		return nil, &Error{Param: "q", Pos: -1, Msg: fmt.Sprintf("too many filter values; the limit is %d", MaxFilterValues)}
 	}
 	p := n.parsed
-	if len(p.groups) == 0 && len(p.excluded) > 0 && total == 0 && n.from.IsZero() && n.to.IsZero() {
+	if len(p.groups) == 0 && len(p.excluded) > 0 && total == 0 && years == 0 && n.from.IsZero() && n.to.IsZero() {
 		return nil, &Error{Param: "q", Pos: p.excluded[0].pos, Msg: "a query cannot only exclude words; add a word to search for or a filter"}
 	}
 	hasText := len(p.groups) > 0

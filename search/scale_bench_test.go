@@ -1,0 +1,71 @@
+package search
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/faildex/faildex/gen"
+	"github.com/faildex/faildex/index"
+)
+
+// The scale benchmarks run the query classes of 'faildex bench' over the
+// index in $FAILDEX_BENCH_INDEX (for example bench-data/index-s1-n100000,
+// built by 'faildex bench --n 100000'), or else over 300 synthetic reports:
+//
+//	FAILDEX_BENCH_INDEX=bench-data/index-s1-n10000 go test ./search -run '^$' -bench Scale -cpuprofile cpu.out
+
+var scaleEngine = sync.OnceValues(func() (*Engine, error) {
+	dir := os.Getenv("FAILDEX_BENCH_INDEX")
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "faildex-scale-")
+		if err != nil {
+			return nil, err
+		}
+		tempMu.Lock()
+		tempDirs = append(tempDirs, tmp)
+		tempMu.Unlock()
+		m, err := gen.Train(os.DirFS(bundledDir))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := m.Write(context.Background(), filepath.Join(tmp, "corpus"), 1, 300, 2); err != nil {
+			return nil, err
+		}
+		return buildEngine(filepath.Join(tmp, "index"), []string{filepath.Join(tmp, "corpus")})
+	}
+	ix, err := openIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	return New(context.Background(), ix)
+})
+
+func benchScale(b *testing.B, req Request) {
+	e, err := scaleEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Search(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkScaleLanding(b *testing.B) { benchScale(b, Request{}) }
+func BenchmarkScaleFiltersOnly(b *testing.B) {
+	benchScale(b, Request{Filters: map[string][]string{"consequence": {"property"}, "behaviour": {"crash"}}})
+}
+func BenchmarkScaleCommonWord(b *testing.B) { benchScale(b, Request{Query: "software"}) }
+func BenchmarkScaleRarePhrase(b *testing.B) { benchScale(b, Request{Query: `"calibration data"`}) }
+func BenchmarkScaleWordTwoFilters(b *testing.B) {
+	benchScale(b, Request{Query: "outage", Filters: map[string][]string{"domain": {"information"}, "phase": {"design"}}})
+}
+func BenchmarkScaleDeepPage(b *testing.B) { benchScale(b, Request{Query: "system", Page: 100}) }
+
+func openIndex(dir string) (*index.Index, error) { return index.Open(dir) }
