@@ -129,6 +129,15 @@ func (in *Incident) Validate() (warnings []string, err error) {
 		}
 		in.Taxonomy[cat.Name] = cl
 	}
+	// Source lines are trimmed and blank ones dropped, as every reader
+	// does, so that no source and an empty list are the same (nil).
+	var sources []string
+	for _, s := range in.Sources {
+		if s = strings.TrimSpace(s); s != "" {
+			sources = append(sources, s)
+		}
+	}
+	in.Sources = sources
 	if in.Articles == nil {
 		in.Articles = []int64{}
 	}

@@ -370,7 +370,6 @@ func readCSV(name string, r io.Reader, h Handler) error {
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			p := csvProblem(name, err)
 			h.Problem(*p)
@@ -385,6 +384,9 @@ func readCSV(name string, r io.Reader, h Handler) error {
 			}
 			return nil
 		}
+		// FieldPos is only valid after a successful Read: after a quote
+		// error in the first field it has no positions and panics.
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			h.Problem(Problem{File: name, Line: line, Msg: fmt.Sprintf("row has %d fields, header has %d", len(rec), len(header))})
 			continue
@@ -464,7 +466,8 @@ func readJSONL(name string, r io.Reader, h Handler) error {
 // objects ({"model": "...article", "pk": 7, "fields": {"incident": 1}})
 // are attached to their incidents.
 func readJSONArray(name string, r io.Reader, h Handler) error {
-	dec := json.NewDecoder(r)
+	lr := &lineReader{r: r}
+	dec := json.NewDecoder(lr)
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('[') {
 		h.Problem(Problem{File: name, Line: 1, Msg: "not a JSON array"})
@@ -481,9 +484,11 @@ func readJSONArray(name string, r io.Reader, h Handler) error {
 		item++
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			h.Problem(Problem{File: name, Line: item, Msg: fmt.Sprintf("item %d: %v", item, err)})
+			h.Problem(Problem{File: name, Line: lr.lineAt(dec.InputOffset()), Msg: fmt.Sprintf("item %d: %v", item, err)})
 			return nil
 		}
+		// Problems name the line the item starts on.
+		line := lr.lineAt(dec.InputOffset() - int64(len(raw)))
 		var dj struct {
 			Model  string                     `json:"model"`
 			PK     json.RawMessage            `json:"pk"`
@@ -507,13 +512,13 @@ func readJSONArray(name string, r io.Reader, h Handler) error {
 		}
 		in, warns, err := decodeIncident(raw)
 		for _, w := range warns {
-			h.Problem(Problem{File: name, Line: item, Msg: "item " + strconv.Itoa(item) + ": " + w, Warning: true})
+			h.Problem(Problem{File: name, Line: line, Msg: "item " + strconv.Itoa(item) + ": " + w, Warning: true})
 		}
 		if err != nil {
-			h.Problem(Problem{File: name, Line: item, Msg: fmt.Sprintf("item %d: %v", item, err)})
+			h.Problem(Problem{File: name, Line: line, Msg: fmt.Sprintf("item %d: %v", item, err)})
 			continue
 		}
-		incidents = append(incidents, pending{in, item})
+		incidents = append(incidents, pending{in, line})
 	}
 	for _, p := range incidents {
 		if ids, ok := articles[p.in.ID]; ok && len(p.in.Articles) == 0 {
@@ -525,6 +530,30 @@ func readJSONArray(name string, r io.Reader, h Handler) error {
 		}
 	}
 	return nil
+}
+
+// lineReader remembers where the lines of what it reads start, so that a
+// byte offset can be turned into a line number.
+type lineReader struct {
+	r      io.Reader
+	off    int64
+	breaks []int64 // offsets of the '\n's read so far
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			l.breaks = append(l.breaks, l.off+int64(i))
+		}
+	}
+	l.off += int64(n)
+	return n, err
+}
+
+// lineAt returns the 1-based line of byte offset off.
+func (l *lineReader) lineAt(off int64) int {
+	return 1 + sort.Search(len(l.breaks), func(i int) bool { return l.breaks[i] >= off })
 }
 
 // decodeIncident decodes one JSON object with faildex's or the database's

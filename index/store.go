@@ -10,8 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -246,7 +249,70 @@ type BuildStats struct {
 // index in dir, then makes it current atomically. On any failure, on
 // cancellation and when nothing was indexed, the previous generation stays
 // current and the partial build is removed.
+//
+// bleve retries a failed write (a full disk) forever in the background; a
+// build stops at the first such error instead and returns it.
 func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (BuildStats, error) {
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	st, err := build(ctx, fail, dir, paths, opts)
+	var we *writeError
+	if err != nil && errors.As(context.Cause(ctx), &we) {
+		err = we
+	}
+	return st, err
+}
+
+// writeError is an error bleve reported from its background work (writing
+// segments, merging them) during a build.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string {
+	return fmt.Sprintf("writing the index: %v; the previous index is kept", e.err)
+}
+
+func (e *writeError) Unwrap() error { return e.err }
+
+// asyncErrors routes bleve's background errors to the build writing the
+// index at their path.
+var asyncErrors = struct {
+	sync.Mutex
+	handlers map[string]func(error)
+}{handlers: map[string]func(error){}}
+
+const asyncErrorCallback = "faildex-build"
+
+func init() {
+	scorch.RegistryAsyncErrorCallbacks[asyncErrorCallback] = func(err error, path string) {
+		// path is scorch's directory, inside the bleve index's.
+		asyncErrors.Lock()
+		var fns []func(error)
+		for p, fn := range asyncErrors.handlers {
+			if path == p || strings.HasPrefix(path, p+string(filepath.Separator)) {
+				fns = append(fns, fn)
+			}
+		}
+		asyncErrors.Unlock()
+		for _, fn := range fns {
+			fn(err)
+		}
+	}
+}
+
+// watchAsyncErrors calls fn with bleve's background errors for the index at
+// path (or under it) until the returned function is called.
+func watchAsyncErrors(path string, fn func(error)) func() {
+	asyncErrors.Lock()
+	asyncErrors.handlers[path] = fn
+	asyncErrors.Unlock()
+	return func() {
+		asyncErrors.Lock()
+		delete(asyncErrors.handlers, path)
+		asyncErrors.Unlock()
+	}
+}
+
+func build(ctx context.Context, fail context.CancelCauseFunc, dir string, paths []string, opts BuildOptions) (BuildStats, error) {
 	start := time.Now()
 	var st BuildStats
 	if opts.BatchSize <= 0 {
@@ -273,8 +339,13 @@ func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (
 		}
 	}()
 
-	bi, err := bleve.NewUsing(filepath.Join(tmp, bleveDir), NewMapping(), scorch.Name, scorch.Name,
-		nil)
+	// Batches do not wait for their segment to reach the disk
+	// (unsafe_batch): the build waits once, at the end, for everything to
+	// be persisted (persist below), which keeps the CPUs busy meanwhile.
+	blevePath := filepath.Join(tmp, bleveDir)
+	defer watchAsyncErrors(blevePath, func(err error) { fail(&writeError{err}) })()
+	bi, err := bleve.NewUsing(blevePath, NewMapping(), scorch.Name, scorch.Name,
+		map[string]any{"unsafe_batch": true, "asyncErrorCallbackName": asyncErrorCallback})
 	if err != nil {
 		return st, err
 	}
@@ -287,14 +358,42 @@ func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (
 
 	sources := map[string]string{}
 	batch := bi.NewBatch()
+	// One batch at a time is indexed by a goroutine of its own while the
+	// next is being read and parsed; batches stay in order, so a later
+	// record still replaces an earlier one with the same id.
+	batches := make(chan *bleve.Batch)
+	batchErr := make(chan error, 1)
+	var failed atomic.Bool
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				if err = bi.Batch(b); err != nil {
+					failed.Store(true)
+				}
+			}
+		}
+		batchErr <- err
+	}()
+	pending := true
+	wait := func() error {
+		if !pending {
+			return nil
+		}
+		pending = false
+		close(batches)
+		return <-batchErr
+	}
+	defer wait()
 	flush := func() error {
 		if batch.Size() == 0 {
 			return nil
 		}
-		if err := bi.Batch(batch); err != nil {
-			return err
+		if failed.Load() {
+			return wait()
 		}
-		batch.Reset()
+		batches <- batch
+		batch = bi.NewBatch()
 		if opts.Progress != nil {
 			opts.Progress(len(sources), st.TextBytes)
 		}
@@ -310,7 +409,7 @@ func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (
 			opts.Problem(p)
 		}
 	}
-	err = ReadPaths(paths, Handler{
+	err = readPathsParallel(paths, runtime.GOMAXPROCS(0), Handler{
 		Problem: problem,
 		Record: func(r Record) error {
 			if err := ctx.Err(); err != nil {
@@ -342,6 +441,9 @@ func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (
 	if err == nil {
 		err = flush()
 	}
+	if werr := wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return st, err
 	}
@@ -355,12 +457,18 @@ func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (
 	if opts.Strict && st.Rejected > 0 {
 		return st, fmt.Errorf("%d reports rejected in strict mode; the previous index is kept", st.Rejected)
 	}
+	if err := persist(ctx, bi); err != nil {
+		return st, err
+	}
 	if adv, err := bi.Advanced(); err == nil {
 		if s, ok := adv.(*scorch.Scorch); ok {
 			if err := s.ForceMerge(ctx, nil); err != nil {
 				return st, fmt.Errorf("merging segments: %w", err)
 			}
 		}
+	}
+	if err := persist(ctx, bi); err != nil {
+		return st, err
 	}
 	count, err := bi.DocCount()
 	if err != nil {
@@ -397,6 +505,29 @@ func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (
 	st.Gen = filepath.Join(dir, gen)
 	st.Elapsed = time.Since(start)
 	return st, nil
+}
+
+// persist waits until everything indexed so far is on disk: it sends a
+// batch holding only an internal marker and waits for its persisted
+// callback, which scorch calls once a snapshot including it (and so every
+// earlier batch) has been written.
+func persist(ctx context.Context, bi bleve.Index) error {
+	b := bi.NewBatch()
+	b.SetInternal([]byte("faildex:persisted"), []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	done := make(chan error, 1)
+	b.SetPersistedCallback(func(err error) { done <- err })
+	if err := bi.Batch(b); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("persisting the index: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func textSize(in *Incident) int64 {

@@ -215,11 +215,12 @@ func (c *Category) Option(value string) *Option {
 }
 
 // NormalizeOption turns an option as written in a report into its canonical
-// form: lower case, surrounding space and punctuation trimmed, inner runs of
-// spaces replaced by underscores ("No consequence" -> "no_consequence").
+// form: lower case, surrounding space, punctuation and quotes (straight or
+// typographic) trimmed, inner runs of spaces replaced by underscores
+// ("No consequence" -> "no_consequence").
 func NormalizeOption(s string) string {
 	s = strings.TrimFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || r == '.' || r == ';' || r == '"' || r == '\''
+		return unicode.IsSpace(r) || strings.ContainsRune(".;\"'‘’“”", r)
 	})
 	s = strings.ToLower(s)
 	return strings.Join(strings.Fields(s), "_")

@@ -67,7 +67,9 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 		return Incident{}, nil, &Problem{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	if len(data) > MaxReportBytes {
-		return reject(0, "report is %d bytes, more than the %d allowed", len(data), MaxReportBytes)
+		// Read passes at most MaxReportBytes+1 bytes, so len(data) is not
+		// the file's size.
+		return reject(0, "report is larger than the %d bytes allowed", MaxReportBytes)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return reject(1, "empty report")
@@ -179,13 +181,16 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 	}
 	in.Articles = ArticleIDs(texts...)
 	if _, err := in.Validate(); err != nil {
+		// Match the start of the message only: the id, which the message
+		// may quote, can hold "date" or "title" too.
+		msg := strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
 		line := 1
-		if strings.Contains(err.Error(), "date") {
+		if strings.HasPrefix(msg, "published date") {
 			line = dateLine
-		} else if strings.Contains(err.Error(), "title") {
+		} else if strings.HasPrefix(msg, "missing title") {
 			line = titleLine
 		}
-		return reject(line, "%v", strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
+		return reject(line, "%s", msg)
 	}
 	return in, warnings, nil
 }
@@ -257,6 +262,8 @@ func splitRow(cat *Category, rest string) (opts []string, rationale string) {
 			next = after[:nextEnd]
 		}
 		if !cat.HasOption(NormalizeOption(next)) && !(optionToken.MatchString(next) && strings.Contains(next, "_")) {
+			// The comma ends the options; it is not part of the rationale.
+			rest = after
 			break
 		}
 		rest = after

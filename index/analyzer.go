@@ -1,0 +1,230 @@
+package index
+
+import (
+	"bytes"
+	"hash/maphash"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/blevesearch/go-porterstemmer"
+)
+
+// The prose analyzer is bleve's English analyzer ("en": Unicode word
+// segmentation, possessive removal, lower case, English stop words, Porter
+// stemming) made faster without changing a single token:
+//
+//   - Text is cut into pieces at ASCII white space followed by an ASCII byte
+//     (word segmentation never joins words across white space), and pieces
+//     of pure ASCII are segmented by a direct implementation of the Unicode
+//     word-boundary rules for ASCII (UAX #29), the others by bleve's Unicode
+//     tokenizer. Tokens, offsets, positions and types are the same.
+//   - Stems are memoised: the Porter stemmer is a pure function of the word.
+//
+// TestAnalyzerMatchesEnglish checks the equivalence on real and random text.
+const fastEnglish = "faildex_en"
+
+func init() {
+	err := registry.RegisterTokenizer(fastTokenizerName, func(map[string]any, *registry.Cache) (analysis.Tokenizer, error) {
+		return &fastTokenizer{unicode: unicode.NewUnicodeTokenizer()}, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	err = registry.RegisterAnalyzer(fastEnglish, func(config map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
+		tok, err := cache.TokenizerNamed(fastTokenizerName)
+		if err != nil {
+			return nil, err
+		}
+		poss, err := cache.TokenFilterNamed(en.PossessiveName)
+		if err != nil {
+			return nil, err
+		}
+		lower, err := cache.TokenFilterNamed(lowercase.Name)
+		if err != nil {
+			return nil, err
+		}
+		stop, err := cache.TokenFilterNamed(en.StopName)
+		if err != nil {
+			return nil, err
+		}
+		return &analysis.DefaultAnalyzer{
+			Tokenizer:    tok,
+			TokenFilters: []analysis.TokenFilter{poss, lower, stop, stems},
+		}, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+}
+
+const fastTokenizerName = "faildex_unicode"
+
+type fastTokenizer struct {
+	unicode analysis.Tokenizer
+}
+
+// ASCII word-break classes (Unicode WordBreakProperty).
+const (
+	wbOther byte = iota
+	wbLetter
+	wbNumeric
+	wbExtendNumLet // _
+	wbMidLetter    // :
+	wbMidNumLet    // . and ' (MidNumLetQ)
+	wbMidNum       // , ;
+)
+
+var wbClass = func() (t [128]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = wbLetter
+		t[c-'a'+'A'] = wbLetter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = wbNumeric
+	}
+	t['_'] = wbExtendNumLet
+	t[':'] = wbMidLetter
+	t['.'], t['\''] = wbMidNumLet, wbMidNumLet
+	t[','], t[';'] = wbMidNum, wbMidNum
+	return
+}()
+
+func isASCIISpace(b byte) bool {
+	return b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\v' || b == '\f'
+}
+
+func (t *fastTokenizer) Tokenize(input []byte) analysis.TokenStream {
+	n := 0 // rough count of tokens, for one allocation
+	for _, b := range input {
+		if isASCIISpace(b) {
+			n++
+		}
+	}
+	tokens := make([]analysis.Token, 0, n+1)
+	pos := 1
+	for start := 0; start < len(input); {
+		end := start
+		ascii := true
+		for end < len(input) {
+			b := input[end]
+			if b >= 0x80 {
+				ascii = false
+			} else if isASCIISpace(b) && (end+1 == len(input) || input[end+1] < 0x80) {
+				break
+			}
+			end++
+		}
+		if ascii {
+			tokens, pos = asciiWords(input, start, end, tokens, pos)
+		} else {
+			for _, tok := range t.unicode.Tokenize(input[start:end]) {
+				tok.Start += start
+				tok.End += start
+				tok.Position = pos
+				pos++
+				tokens = append(tokens, *tok)
+			}
+		}
+		start = end + 1
+	}
+	out := make(analysis.TokenStream, len(tokens))
+	for i := range tokens {
+		out[i] = &tokens[i]
+	}
+	return out
+}
+
+// asciiWords appends the words of input[start:end], which is ASCII, by the
+// Unicode word-boundary rules WB5-WB13b.
+func asciiWords(input []byte, start, end int, tokens []analysis.Token, pos int) ([]analysis.Token, int) {
+	class := func(i int) byte {
+		if i >= end {
+			return wbOther
+		}
+		return wbClass[input[i]]
+	}
+	for i := start; i < end; {
+		c := class(i)
+		if c != wbLetter && c != wbNumeric && c != wbExtendNumLet {
+			i++
+			continue
+		}
+		j := i + 1
+		letters, digits := c == wbLetter, c == wbNumeric
+		for j < end {
+			prev, cur := class(j-1), class(j)
+			if cur == wbLetter || cur == wbNumeric || cur == wbExtendNumLet {
+				letters = letters || cur == wbLetter
+				digits = digits || cur == wbNumeric
+				j++
+				continue
+			}
+			next := class(j + 1)
+			join := false
+			switch cur {
+			case wbMidLetter:
+				join = prev == wbLetter && next == wbLetter
+			case wbMidNumLet:
+				join = (prev == wbLetter && next == wbLetter) || (prev == wbNumeric && next == wbNumeric)
+			case wbMidNum:
+				join = prev == wbNumeric && next == wbNumeric
+			}
+			if !join {
+				break
+			}
+			j += 2
+		}
+		typ := analysis.AlphaNumeric
+		if digits && !letters {
+			typ = analysis.Numeric
+		}
+		tokens = append(tokens, analysis.Token{Term: input[i:j], Start: i, End: j, Position: pos, Type: typ})
+		pos++
+		i = j
+	}
+	return tokens, pos
+}
+
+// stems is the memoising Porter stemmer: a fixed number of shards, each
+// holding at most stemShardMax words (when a shard is full it is emptied).
+var stems = &stemCache{seed: maphash.MakeSeed()}
+
+const (
+	stemShards   = 64
+	stemShardMax = 1 << 14
+)
+
+type stemCache struct {
+	seed   maphash.Seed
+	shards [stemShards]struct {
+		sync.RWMutex
+		m map[string][]byte
+	}
+}
+
+func (c *stemCache) Filter(input analysis.TokenStream) analysis.TokenStream {
+	for _, token := range input {
+		if token.KeyWord {
+			continue
+		}
+		sh := &c.shards[maphash.Bytes(c.seed, token.Term)%stemShards]
+		sh.RLock()
+		stem, ok := sh.m[string(token.Term)]
+		sh.RUnlock()
+		if !ok {
+			stem = analysis.BuildTermFromRunes(porterstemmer.StemWithoutLowerCasing(bytes.Runes(token.Term)))
+			sh.Lock()
+			if sh.m == nil || len(sh.m) >= stemShardMax {
+				sh.m = make(map[string][]byte, 256)
+			}
+			sh.m[string(token.Term)] = stem
+			sh.Unlock()
+		}
+		token.Term = append(make([]byte, 0, len(stem)), stem...)
+	}
+	return input
+}

@@ -1,0 +1,92 @@
+package index
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/registry"
+)
+
+func analyzers(tb testing.TB) (want, got analysis.Analyzer) {
+	tb.Helper()
+	cache := registry.NewCache()
+	want, err := cache.AnalyzerNamed(en.AnalyzerName)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	got, err = cache.AnalyzerNamed(Analyzer)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return want, got
+}
+
+func sameTokens(tb testing.TB, want, got analysis.Analyzer, text string) {
+	tb.Helper()
+	w := want.Analyze([]byte(text))
+	g := got.Analyze([]byte(text))
+	if len(w) != len(g) {
+		tb.Fatalf("%q: %d tokens, en gives %d:\n got %v\nwant %v", truncate(text, 200), len(g), len(w), g, w)
+	}
+	for i := range w {
+		if string(w[i].Term) != string(g[i].Term) || w[i].Start != g[i].Start || w[i].End != g[i].End ||
+			w[i].Position != g[i].Position || w[i].Type != g[i].Type || w[i].KeyWord != g[i].KeyWord {
+			tb.Fatalf("%q: token %d is %v, en gives %v", truncate(text, 200), i, g[i], w[i])
+		}
+	}
+}
+
+// TestAnalyzerMatchesEnglish checks that the prose analyzer produces exactly
+// the tokens of bleve's English analyzer, on the bundled and shared reports
+// and on random text built to hit the word-boundary rules.
+func TestAnalyzerMatchesEnglish(t *testing.T) {
+	want, got := analyzers(t)
+	var files []string
+	for _, pat := range []string{"../data/*.txt", seedDir + "/*.txt", csvPath} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameTokens(t, want, got, string(b))
+	}
+	pieces := []string{"a", "Z", "e", "9", "0", ".", ",", ";", ":", "'", "_", "-", " ", "  ", "\n", "\r\n", "\t", "\"", "(", ")",
+		"[", "]", "!", "/", "@", "#", "$", "%", "&", "*", "+", "=", "?", "s", "'s", "’s", "’", "é", "É", "ß", "£", "€", "\u00a0",
+		"\u2003", "\u0301", "\u200d", "\u200b", "中文", "カタカナ", "한국", "🙂", "1.5", "3,000", "U.S.A.", "e.g.", "can't", "http://x.y/z",
+		"a_b", "__", "10:30", "x:y", "The", "running", "generalization", "sky's", "\x00", "\x7f", "\v", "\f", "ǅ", "İ"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 60000; i++ {
+		var b strings.Builder
+		for n := 1 + r.IntN(12); n > 0; n-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		sameTokens(t, want, got, b.String())
+	}
+}
+
+func BenchmarkAnalyzer(b *testing.B) {
+	data, err := os.ReadFile("../data/2014-heartbleed-openssl.txt")
+	if err != nil {
+		b.Skip(err)
+	}
+	want, got := analyzers(b)
+	for _, a := range []struct {
+		name string
+		an   analysis.Analyzer
+	}{{"en", want}, {"faildex_en", got}} {
+		b.Run(a.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				a.an.Analyze(append([]byte(nil), data...))
+			}
+		})
+	}
+}
