@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -22,6 +23,7 @@ func (s *Server) routes() {
 		}
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(s.allowedMethods(r), ", "))
 		if isAPI(r.URL.Path) {
 			s.writeAPIError(w, r, errMethodNotAllowed)
 		} else {
@@ -43,7 +45,24 @@ func (s *Server) routes() {
 	r.Handle("/metrics", s.metrics.handler()).Methods(read...).Name("metrics")
 	r.Handle("/admin/reload", s.api(s.handleReload)).Methods(http.MethodPost).Name("admin_reload")
 
+	s.embedRoutes(r)
 	s.uiRoutes(r)
+}
+
+// allowedMethods lists the methods the router accepts for r's path, for the
+// Allow header of a 405 (RFC 9110 requires it to name them).
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {

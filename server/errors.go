@@ -95,7 +95,7 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error
 	if status == 499 {
 		return
 	}
-	if status == http.StatusMethodNotAllowed {
+	if status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", "GET, HEAD")
 	}
 	writeJSON(w, r, status, apiError{Error: apiErrorBody{Status: status, Message: msg, Param: param}})
@@ -107,7 +107,7 @@ func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, err erro
 	if status == 499 {
 		return
 	}
-	if status == http.StatusMethodNotAllowed {
+	if status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", "GET, HEAD")
 	}
 	s.ui.renderError(w, r, status, msg)

@@ -3,13 +3,16 @@ package server
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/zerolog/hlog"
 )
 
@@ -20,6 +23,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	h := next
 	h = s.bound(h)
 	h = s.securityHeaders(h)
+	h = compress(h)
 	h = s.recoverer(h)
 	h = s.metrics.instrument(h)
 	h = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
@@ -34,6 +38,31 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	h = hlog.RequestIDHandler("req_id", "X-Request-Id")(h)
 	h = hlog.NewHandler(s.log)(h)
 	return h
+}
+
+// compress gzips text responses (HTML, CSS, JavaScript, JSON, XML, SVG,
+// JSON Lines) of 1 KB or more for clients that accept it.
+func compress(next http.Handler) http.Handler {
+	wrap, err := gzhttp.NewWrapper(gzhttp.ContentTypeFilter(compressible))
+	if err != nil {
+		panic(err) // the options are constant
+	}
+	return wrap(next)
+}
+
+func compressible(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	if strings.HasPrefix(mt, "text/") || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml") {
+		return true
+	}
+	switch mt {
+	case "application/json", "application/javascript", "application/x-ndjson", "application/jsonl", "application/xml":
+		return true
+	}
+	return false
 }
 
 // recoverer turns a panic into a logged 500.
@@ -72,12 +101,23 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// bound rejects overlong URLs and bodies on read-only routes, and gives each
-// request a deadline.
+// bound rejects overlong URLs, malformed query strings and bodies on
+// read-only routes, and gives each request a deadline.
 func (s *Server) bound(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > maxURLBytes {
 			err := &httpError{status: http.StatusRequestURITooLong, msg: "the URL is longer than " + strconv.Itoa(maxURLBytes) + " bytes"}
+			if isAPI(r.URL.Path) {
+				s.writeAPIError(w, r, err)
+			} else {
+				s.writePageError(w, r, err)
+			}
+			return
+		}
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			// r.URL.Query() would silently drop the malformed pair and
+			// answer another question than the one asked.
+			err := &httpError{status: http.StatusBadRequest, msg: "the query string is malformed: " + err.Error()}
 			if isAPI(r.URL.Path) {
 				s.writeAPIError(w, r, err)
 			} else {
@@ -107,7 +147,10 @@ func (s *Server) routeName(r *http.Request) string {
 }
 
 // cors answers CORS for the API: allowed origins get the headers, and
-// preflight requests are answered here.
+// preflight requests are answered here. With a list of origins (not "*"),
+// every response varies by Origin, so that caches keep answers for allowed
+// and other origins apart. A plain OPTIONS request is answered with the
+// allowed methods instead of running the handler.
 func (s *Server) cors(next http.Handler) http.Handler {
 	allowAll := false
 	allowed := map[string]bool{}
@@ -119,27 +162,31 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		allowed[o] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
 		origin := r.Header.Get("Origin")
 		ok := origin != "" && (allowAll || allowed[origin])
+		if !allowAll && len(allowed) > 0 {
+			h.Add("Vary", "Origin")
+		}
 		if ok {
-			h := w.Header()
 			if allowAll {
 				h.Set("Access-Control-Allow-Origin", "*")
 			} else {
 				h.Set("Access-Control-Allow-Origin", origin)
-				h.Add("Vary", "Origin")
 			}
 			h.Set("Access-Control-Expose-Headers", "Link, X-Request-Id, X-Total-Count")
 		}
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			if !ok {
-				s.writeAPIError(w, r, &httpError{status: http.StatusForbidden, msg: "origin not allowed", param: "Origin"})
-				return
+		if r.Method == http.MethodOptions {
+			if r.Header.Get("Access-Control-Request-Method") != "" {
+				if !ok {
+					s.writeAPIError(w, r, &httpError{status: http.StatusForbidden, msg: "origin not allowed", param: "Origin"})
+					return
+				}
+				h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Accept, Content-Type")
+				h.Set("Access-Control-Max-Age", "600")
 			}
-			h := w.Header()
-			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Accept, Content-Type")
-			h.Set("Access-Control-Max-Age", "600")
+			h.Set("Allow", "GET, HEAD, OPTIONS")
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}

@@ -25,6 +25,9 @@ type Config struct {
 	Log  zerolog.Logger
 	// SearchTimeout bounds the work of one request (default 5 s).
 	SearchTimeout time.Duration
+	// HeaderTimeout bounds the time a client may take to send a request's
+	// headers (default 5 s); slower clients are disconnected.
+	HeaderTimeout time.Duration
 	// CORSOrigins are the origins allowed to call /api/v1/* from a browser
 	// ("*" for any). Empty allows none.
 	CORSOrigins []string
@@ -63,6 +66,9 @@ type Server struct {
 func New(cfg Config, s Searcher) (*Server, error) {
 	if cfg.SearchTimeout <= 0 {
 		cfg.SearchTimeout = 5 * time.Second
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = 5 * time.Second
 	}
 	if cfg.FrameAncestors == "" {
 		cfg.FrameAncestors = "*"
@@ -127,8 +133,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.srv = &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		ReadTimeout:       s.cfg.HeaderTimeout + 5*time.Second,
 		WriteTimeout:      s.cfg.SearchTimeout + 10*time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
@@ -185,8 +191,10 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.AdminToken == "" {
 		return errNotFound
 	}
-	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) != 1 {
+	// "Bearer TOKEN"; the scheme is case-insensitive (RFC 9110 11.1) and
+	// required: a bare token is refused.
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.AdminToken)) != 1 {
 		return &httpError{status: http.StatusUnauthorized, msg: "a valid admin token is required"}
 	}
 	if err := s.Reload(r.Context()); err != nil {
