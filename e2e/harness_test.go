@@ -170,6 +170,9 @@ func newBrowser(tb testing.TB, timeout time.Duration) context.Context {
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, timeout)
 	tb.Cleanup(func() {
+		// Close the browser gracefully first, so that it has stopped
+		// writing to its profile before the temporary directory goes.
+		chromedp.Cancel(ctx)
 		cancelT()
 		cancelC()
 		cancelA()
