@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -674,8 +673,5 @@ func TestGracefulShutdown(t *testing.T) {
 	c := &http.Client{Timeout: 5 * time.Second}
 	if _, err := c.Get(ts.URL() + "/healthz"); err == nil {
 		t.Error("still accepting connections after shutdown")
-	}
-	if errors.Is(ctx.Err(), context.Canceled) == false {
-		t.Error("context not cancelled")
 	}
 }

@@ -1,0 +1,495 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func init() {
+	register(command{"load", "load-test a running faildex server on this machine (loopback only)", runLoad})
+}
+
+// Bounds of a load run, whatever the flags say.
+const (
+	maxLoadClients  = 500
+	maxLoadDuration = 10 * time.Minute
+	loadReqTimeout  = 15 * time.Second
+)
+
+func runLoad(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "load", "--url URL [--clients N] [--duration D] [--pathological F] [--reload-every D]")
+	base := fs.String("url", "", "base URL of the server (loopback addresses only)")
+	clients := fs.Int("clients", 50, "concurrent clients")
+	duration := fs.Duration("duration", 60*time.Second, "how long to run")
+	patho := fs.Float64("pathological", 0.1, "fraction of pathological requests (hostile queries and parameters)")
+	reloadEvery := fs.Duration("reload-every", 0, "POST /admin/reload this often during the run (0: never)")
+	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "admin token for --reload-every (env FAILDEX_ADMIN_TOKEN)")
+	pid := fs.Int("pid", 0, "the server's process id, to report its peak RSS (VmHWM)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	seed := fs.Uint64("seed", 1, "random seed of the request mix")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) != 0:
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
+	case *clients < 1 || *clients > maxLoadClients:
+		return fmt.Errorf("%w: --clients must be between 1 and %d", errUsage, maxLoadClients)
+	case *duration <= 0 || *duration > maxLoadDuration:
+		return fmt.Errorf("%w: --duration must be positive and at most %s", errUsage, maxLoadDuration)
+	case *patho < 0 || *patho > 1:
+		return fmt.Errorf("%w: --pathological must be between 0 and 1", errUsage)
+	case *reloadEvery < 0:
+		return fmt.Errorf("%w: --reload-every must not be negative", errUsage)
+	case *reloadEvery > 0 && *token == "":
+		return fmt.Errorf("%w: --reload-every needs --admin-token or FAILDEX_ADMIN_TOKEN", errUsage)
+	}
+	u, err := loopbackURL(*base)
+	if err != nil {
+		return fmt.Errorf("%w: --url: %v", errUsage, err)
+	}
+	cfg := loadConfig{
+		base: u, clients: *clients, duration: *duration, pathological: *patho,
+		reloadEvery: *reloadEvery, token: *token, pid: *pid, seed: *seed,
+	}
+	rep, err := runLoadTest(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	rep.print(env.Stdout)
+	return nil
+}
+
+// loopbackURL parses an http URL whose host is a loopback address: load is
+// never sent anywhere but this machine.
+func loopbackURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("%q is not an http URL", s)
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%q is not a loopback address; load tests only target this machine (127.0.0.0/8, ::1, localhost)", host)
+	}
+	u.Path, u.RawQuery, u.Fragment = strings.TrimRight(u.Path, "/"), "", ""
+	return u.String(), nil
+}
+
+type loadConfig struct {
+	base         string
+	clients      int
+	duration     time.Duration
+	pathological float64
+	reloadEvery  time.Duration
+	token        string
+	pid          int
+	seed         uint64
+}
+
+// loadReport is what a run measured. Latencies are in milliseconds.
+type loadReport struct {
+	URL          string         `json:"url"`
+	Clients      int            `json:"clients"`
+	Duration     float64        `json:"duration_s"`
+	Pathological float64        `json:"pathological"`
+	Requests     int            `json:"requests"`
+	Throughput   float64        `json:"requests_per_s"`
+	P50          float64        `json:"p50_ms"`
+	P90          float64        `json:"p90_ms"`
+	P99          float64        `json:"p99_ms"`
+	Max          float64        `json:"max_ms"`
+	Statuses     map[string]int `json:"statuses"`
+	Errors       int            `json:"errors"`        // transport errors and 5xx
+	Unexpected   int            `json:"unexpected"`    // realistic requests not answered 200
+	ErrorSamples []string       `json:"error_samples"` // a few, for diagnosis
+	// Peak RSS of the server: VmHWM with --pid, else the largest
+	// process_resident_memory_bytes seen in /metrics.
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	PeakRSSFrom  string  `json:"peak_rss_from"`
+	Reloads      int     `json:"reloads,omitempty"`
+	ReloadFailed int     `json:"reload_failures,omitempty"`
+	ReloadMaxMS  float64 `json:"reload_max_ms,omitempty"`
+	// Requests in flight during a reload, and their latencies.
+	SwapRequests int     `json:"swap_requests,omitempty"`
+	SwapErrors   int     `json:"swap_errors,omitempty"`
+	SwapP50      float64 `json:"swap_p50_ms,omitempty"`
+	SwapP99      float64 `json:"swap_p99_ms,omitempty"`
+	SwapMax      float64 `json:"swap_max_ms,omitempty"`
+	ServerUp     bool    `json:"server_up_after"`
+	// Slowest lists the request kinds (paths) with the highest p99.
+	Slowest []kindLatency `json:"slowest"`
+}
+
+// kindLatency is the latency of one kind of request.
+type kindLatency struct {
+	Path  string  `json:"path"`
+	N     int     `json:"n"`
+	P50   float64 `json:"p50_ms"`
+	P99   float64 `json:"p99_ms"`
+	Patho bool    `json:"pathological"`
+}
+
+// sample is one request's outcome.
+type sample struct {
+	path       string
+	start, end time.Time
+	status     int // 0: transport error
+	patho      bool
+	err        string
+}
+
+// realistic request paths; %s is replaced by an incident id.
+var realisticQueries = []string{
+	"q=wake+word", "q=outage", "q=ransomware+OR+malware", "q=%22data+breach%22", "q=boeing",
+	"q=software+update", "q=firmware", "q=hack", "q=bank", "q=airline", "q=recall", "q=privacy",
+	"q=outage&sort=date", "q=security&page=2", "q=system+failure&size=50", "q=recor*",
+	"q=title:boeing", "q=causes:firmware", "q=outage+-cloud", "q=consequence:death",
+	"consequence=death", "consequence=death&consequence=harm", "domain=transportation&sort=date",
+	"consequence=property&domain=finance", "from=2017&to=2019", "q=outage&from=2015&to=2021&page=2&size=10",
+	"", "sort=title", "sort=articles", "sort=oldest&page=3", "q=vulnerability&objective=malicious",
+}
+
+// pathologicalQueries are hostile inputs: each must be answered with a 4xx
+// or a 200, quickly.
+var pathologicalQueries = []string{
+	"q=*", "q=a*", "q=*ware", "q=%2F.*%2F", "q=%2F(a%7Caa)*b%2F", "q=foo~3", "q=foo~1e309", "q=foo^abc",
+	"q=%22unbalanced", "q=%5C", "q=http://x", "q=10:30", "q=C:%5Cpath", "q=::1", "q=field:", "q=:value",
+	"q=nosuch:x", "q=consequence:nope", "q=%00%00", "q=%FF%FE", "q=%E2%80%AEwake%E2%80%AC", "q=-hack",
+	"size=-1", "size=0", "size=1000000000", "size=9223372036854775807", "page=9223372036854775807",
+	"page=10001&size=1", "page=x", "q=a&q=b", "from=2019-02-30", "to=99999", "sort=nope",
+	"q=" + strings.Repeat("ab+", 40), "q=" + strings.Repeat("x", 1200), "q=abc*+def*+ghi*+con*+sys*+pro*",
+	"consequence=" + strings.Repeat("x,", 70),
+}
+
+// nextRequest picks a path for one request.
+func nextRequest(rng *rand.Rand, patho float64, ids []string) (string, bool) {
+	if rng.Float64() < patho {
+		if rng.IntN(8) == 0 {
+			return "/" + strings.Repeat("x", 5000), true // overlong URL: 414
+		}
+		return "/api/v1/search?" + pathologicalQueries[rng.IntN(len(pathologicalQueries))], true
+	}
+	switch n := rng.IntN(20); {
+	case n < 2 && len(ids) > 0:
+		return "/api/v1/incidents/" + url.PathEscape(ids[rng.IntN(len(ids))]), false
+	case n == 2:
+		return "/api/v1/facets", false
+	default:
+		return "/api/v1/search?" + realisticQueries[rng.IntN(len(realisticQueries))], false
+	}
+}
+
+func runLoadTest(ctx context.Context, cfg loadConfig) (*loadReport, error) {
+	tr := &http.Transport{MaxIdleConns: cfg.clients * 2, MaxIdleConnsPerHost: cfg.clients * 2, IdleConnTimeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: loadReqTimeout}
+
+	// Incident ids for lookups, from the server itself.
+	var ids []string
+	var first struct {
+		Hits []struct {
+			ID string `json:"id"`
+		} `json:"hits"`
+	}
+	if err := getJSON(ctx, client, cfg.base+"/api/v1/search?size=100", &first); err != nil {
+		return nil, fmt.Errorf("the server does not answer: %w", err)
+	}
+	for _, h := range first.Hits {
+		ids = append(ids, h.ID)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	start := time.Now()
+
+	var wg sync.WaitGroup
+	results := make([][]sample, cfg.clients)
+	for c := 0; c < cfg.clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(cfg.seed, uint64(c)))
+			for ctx.Err() == nil {
+				path, patho := nextRequest(rng, cfg.pathological, ids)
+				s := sample{path: path, start: time.Now(), patho: patho}
+				s.status, s.err = doRequest(ctx, client, http.MethodGet, cfg.base+path, "")
+				s.end = time.Now()
+				if s.status == 0 && ctx.Err() != nil {
+					break // cut off by the end of the run, not by the server
+				}
+				if s.err != "" {
+					s.err = path + ": " + s.err
+				}
+				results[c] = append(results[c], s)
+			}
+		}(c)
+	}
+
+	// Reloads and RSS sampling run beside the clients.
+	type window struct{ from, to time.Time }
+	var reloads []window
+	var reloadFailed int
+	var reloadMax time.Duration
+	var peakMetrics float64
+	var bg sync.WaitGroup
+	bg.Add(1)
+	go func() {
+		defer bg.Done()
+		rss := time.NewTicker(500 * time.Millisecond)
+		defer rss.Stop()
+		var reload <-chan time.Time
+		if cfg.reloadEvery > 0 {
+			t := time.NewTicker(cfg.reloadEvery)
+			defer t.Stop()
+			reload = t.C
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-rss.C:
+				if v, err := residentBytes(ctx, client, cfg.base); err == nil && v > peakMetrics {
+					peakMetrics = v
+				}
+			case <-reload:
+				from := time.Now()
+				status, _ := doRequest(ctx, client, http.MethodPost, cfg.base+"/admin/reload", cfg.token)
+				to := time.Now()
+				if ctx.Err() != nil && status == 0 {
+					return
+				}
+				if status != http.StatusOK {
+					reloadFailed++
+				}
+				reloadMax = max(reloadMax, to.Sub(from))
+				reloads = append(reloads, window{from, to})
+			}
+		}
+	}()
+	wg.Wait()
+	bg.Wait()
+	elapsed := time.Since(start)
+
+	rep := &loadReport{
+		URL: cfg.base, Clients: cfg.clients, Duration: elapsed.Seconds(), Pathological: cfg.pathological,
+		Statuses: map[string]int{}, Reloads: len(reloads), ReloadFailed: reloadFailed,
+		ReloadMaxMS: ms(reloadMax),
+	}
+	var all, swap []time.Duration
+	kinds := map[string][]time.Duration{}
+	pathoKind := map[string]bool{}
+	for _, rs := range results {
+		for _, s := range rs {
+			d := s.end.Sub(s.start)
+			all = append(all, d)
+			kind := s.path
+			if strings.HasPrefix(kind, "/api/v1/incidents/") {
+				kind = "/api/v1/incidents/{id}"
+			}
+			kinds[kind] = append(kinds[kind], d)
+			pathoKind[kind] = s.patho
+			key := strconv.Itoa(s.status)
+			if s.status == 0 {
+				key = "transport error"
+			}
+			rep.Statuses[key]++
+			failed := s.status == 0 || s.status >= 500
+			if failed {
+				rep.Errors++
+			}
+			if !s.patho && s.status != http.StatusOK {
+				rep.Unexpected++
+			}
+			if (failed || (!s.patho && s.status != http.StatusOK)) && len(rep.ErrorSamples) < 10 {
+				rep.ErrorSamples = append(rep.ErrorSamples, fmt.Sprintf("%d %s", s.status, s.err))
+			}
+			for _, w := range reloads {
+				if s.start.Before(w.to) && s.end.After(w.from) {
+					swap = append(swap, d)
+					if failed {
+						rep.SwapErrors++
+					}
+					break
+				}
+			}
+		}
+	}
+	for k, ds := range kinds {
+		rep.Slowest = append(rep.Slowest, kindLatency{Path: truncatePath(k), N: len(ds), P50: percentile(ds, 50), P99: percentile(ds, 99), Patho: pathoKind[k]})
+	}
+	sort.Slice(rep.Slowest, func(i, j int) bool { return rep.Slowest[i].P99 > rep.Slowest[j].P99 })
+	rep.Slowest = rep.Slowest[:min(len(rep.Slowest), 8)]
+	rep.Requests = len(all)
+	rep.Throughput = float64(len(all)) / elapsed.Seconds()
+	rep.P50, rep.P90, rep.P99, rep.Max = percentile(all, 50), percentile(all, 90), percentile(all, 99), percentile(all, 100)
+	rep.SwapRequests = len(swap)
+	rep.SwapP50, rep.SwapP99, rep.SwapMax = percentile(swap, 50), percentile(swap, 99), percentile(swap, 100)
+	rep.PeakRSSMB, rep.PeakRSSFrom = peakMetrics/(1<<20), "/metrics process_resident_memory_bytes (sampled every 500 ms)"
+	if cfg.pid > 0 {
+		if hwm, err := vmHWM(cfg.pid); err == nil {
+			rep.PeakRSSMB, rep.PeakRSSFrom = float64(hwm)/(1<<20), fmt.Sprintf("/proc/%d/status VmHWM", cfg.pid)
+		}
+	}
+	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer hcancel()
+	status, _ := doRequest(hctx, client, http.MethodGet, cfg.base+"/healthz", "")
+	rep.ServerUp = status == http.StatusOK
+	return rep, nil
+}
+
+// doRequest sends one request, reads the body and returns the status (0 on
+// a transport error) and an error description.
+func doRequest(ctx context.Context, client *http.Client, method, target, token string) (int, string) {
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return 0, "reading the body: " + err.Error()
+	}
+	if resp.StatusCode >= 500 {
+		return resp.StatusCode, string(bytes.TrimSpace(body[:min(len(body), 200)]))
+	}
+	return resp.StatusCode, ""
+}
+
+func getJSON(ctx context.Context, client *http.Client, target string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %d", target, resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// residentBytes reads process_resident_memory_bytes from the server's
+// metrics.
+func residentBytes(ctx context.Context, client *http.Client, base string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, errors.New("no process_resident_memory_bytes")
+}
+
+// vmHWM returns a process's peak resident set size in bytes.
+func vmHWM(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM")
+}
+
+// percentile returns the p-th percentile of ds in milliseconds (nearest
+// rank); ds is sorted in place.
+func percentile(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	i := int(float64(len(ds))*p/100+0.5) - 1
+	i = max(0, min(i, len(ds)-1))
+	return ms(ds[i])
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (r *loadReport) print(w io.Writer) {
+	fmt.Fprintf(w, "load on %s: %d clients for %.1f s, %.0f%% pathological\n", r.URL, r.Clients, r.Duration, r.Pathological*100)
+	fmt.Fprintf(w, "requests     %d (%.0f/s)\n", r.Requests, r.Throughput)
+	fmt.Fprintf(w, "latency      p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.P50, r.P90, r.P99, r.Max)
+	var keys []string
+	for k := range r.Statuses {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, r.Statuses[k]))
+	}
+	fmt.Fprintf(w, "statuses     %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(w, "errors       %d (transport errors and 5xx); realistic requests not answered 200: %d\n", r.Errors, r.Unexpected)
+	for _, s := range r.ErrorSamples {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+	fmt.Fprintf(w, "peak RSS     %.1f MB (%s)\n", r.PeakRSSMB, r.PeakRSSFrom)
+	if r.Reloads > 0 {
+		fmt.Fprintf(w, "reloads      %d (%d failed), longest %.1f ms\n", r.Reloads, r.ReloadFailed, r.ReloadMaxMS)
+		fmt.Fprintf(w, "during swaps %d requests, %d errors, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.SwapRequests, r.SwapErrors, r.SwapP50, r.SwapP99, r.SwapMax)
+	}
+	fmt.Fprintf(w, "server up    %v\n", r.ServerUp)
+	fmt.Fprintf(w, "slowest kinds of request (p99):\n")
+	for _, k := range r.Slowest {
+		mark := ""
+		if k.Patho {
+			mark = " (pathological)"
+		}
+		fmt.Fprintf(w, "  %8.1f ms p99, %7.1f ms p50, n=%-5d %s%s\n", k.P99, k.P50, k.N, k.Path, mark)
+	}
+}
+
+func truncatePath(p string) string {
+	if len(p) > 80 {
+		return p[:77] + "..."
+	}
+	return p
+}
