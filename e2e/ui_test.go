@@ -30,16 +30,6 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write docs/scree
 // wire, HTML, CSS and script included.
 const pageBudget = 60 << 10
 
-// uiBrowser is newBrowser, closing chromium gracefully when the test ends so
-// that it has stopped writing to its profile before the profile's temporary
-// directory is removed.
-func uiBrowser(tb testing.TB, timeout time.Duration) context.Context {
-	tb.Helper()
-	ctx := newBrowser(tb, timeout)
-	tb.Cleanup(func() { chromedp.Cancel(ctx) })
-	return ctx
-}
-
 // run runs chromedp actions, failing the test on error.
 func run(tb testing.TB, ctx context.Context, what string, actions ...chromedp.Action) {
 	tb.Helper()
@@ -174,7 +164,7 @@ func apiSearch(tb testing.TB, inst *instance, params string) (total uint64, coun
 // facet list by keyboard alone.
 func TestUISearch(t *testing.T) {
 	inst := startServe(t, sharedData(t))
-	ctx := uiBrowser(t, 3*time.Minute)
+	ctx := newBrowser(t, 3*time.Minute)
 
 	t.Run("type a query", func(t *testing.T) {
 		run(t, ctx, "searching",
@@ -334,7 +324,7 @@ func TestUISearch(t *testing.T) {
 // ticking a facet and applying the form, following a chip.
 func TestUINoScript(t *testing.T) {
 	inst := startServe(t, sharedData(t))
-	ctx := uiBrowser(t, 2*time.Minute)
+	ctx := newBrowser(t, 2*time.Minute)
 	run(t, ctx, "filtering without scripts",
 		emulation.SetScriptExecutionDisabled(true),
 		chromedp.Navigate(inst.URL+"/?q=crash"),
@@ -359,7 +349,7 @@ func TestUINoScript(t *testing.T) {
 // wire, from the server only.
 func TestUIPageWeight(t *testing.T) {
 	inst := startServe(t, sharedData(t))
-	ctx := uiBrowser(t, 2*time.Minute)
+	ctx := newBrowser(t, 2*time.Minute)
 	// Record every Content-Security-Policy violation: none is allowed (no
 	// inline script or style, nothing from elsewhere).
 	run(t, ctx, "watching CSP", chromedp.ActionFunc(func(ctx context.Context) error {
@@ -510,7 +500,7 @@ func TestUIHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := startServe(t, append(sharedData(t), dir))
-	ctx := uiBrowser(t, 2*time.Minute)
+	ctx := newBrowser(t, 2*time.Minute)
 
 	// clean checks the page: no planted elements, no script ran, and the
 	// markup shows as text.
@@ -560,7 +550,7 @@ func TestUIHostile(t *testing.T) {
 // screenshots the README shows.
 func TestUIScreenshots(t *testing.T) {
 	inst := startServe(t, sharedData(t))
-	ctx := uiBrowser(t, 2*time.Minute)
+	ctx := newBrowser(t, 2*time.Minute)
 	update := *updateScreenshots || os.Getenv("FAILDEX_UPDATE_SCREENSHOTS") != ""
 	for _, shot := range []struct {
 		file          string

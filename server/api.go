@@ -15,18 +15,26 @@ import (
 
 func (s *Server) routes() {
 	r := s.router
+	// Errors under /api/ carry CORS headers too, so that a browser on an
+	// allowed origin can read the error instead of a CORS failure.
+	notFound := s.api(func(w http.ResponseWriter, r *http.Request) error { return errNotFound })
+	notAllowed := s.api(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", strings.Join(s.allowedMethods(r), ", "))
+		return errMethodNotAllowed
+	})
+	apiNotFound, apiNotAllowed := s.cors(notFound), s.cors(notAllowed)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPI(r.URL.Path) {
-			s.writeAPIError(w, r, errNotFound)
+			apiNotFound.ServeHTTP(w, r)
 		} else {
 			s.writePageError(w, r, errNotFound)
 		}
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", strings.Join(s.allowedMethods(r), ", "))
 		if isAPI(r.URL.Path) {
-			s.writeAPIError(w, r, errMethodNotAllowed)
+			apiNotAllowed.ServeHTTP(w, r)
 		} else {
+			w.Header().Set("Allow", strings.Join(s.allowedMethods(r), ", "))
 			s.writePageError(w, r, errMethodNotAllowed)
 		}
 	})

@@ -384,7 +384,7 @@ func TestCORS(t *testing.T) {
 	anyOrigin := newEmbServer(t, server.Config{CORSOrigins: []string{"*"}}, eng)
 	none := newEmbServer(t, server.Config{}, eng)
 
-	apiPaths := []string{"/api/v1/search?q=outage", "/api/v1/incidents/" + alexaID, "/api/v1/facets", "/api/v1/export?q=outage", "/api/v1/openapi.json", "/api/v1/incidents/nope"}
+	apiPaths := []string{"/api/v1/search?q=outage", "/api/v1/incidents/" + alexaID, "/api/v1/facets", "/api/v1/export?q=outage", "/api/v1/openapi.json", "/api/v1/incidents/nope", "/api/v1/no-such-endpoint", "/api/v1/search?size=0"}
 	for _, path := range apiPaths {
 		for _, tt := range []struct {
 			name   string

@@ -607,6 +607,7 @@ type incidentPage struct {
 	Articles   []int64
 	Sources    []sourceView
 	JSON       string
+	Cite       Citation
 }
 
 type fieldView struct {
@@ -657,6 +658,7 @@ func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request) erro
 	}
 	p := newIncidentPage(in, backURL(r))
 	p.Head = s.headLinks(r)
+	p.Cite = s.citation(r, in)
 	return s.ui.render(w, r, http.StatusOK, "incident", p)
 }
 

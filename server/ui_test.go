@@ -317,7 +317,8 @@ func TestIncidentPage(t *testing.T) {
 			"Postmortem analysis", "Software Taxonomy of Faults", "IoT System Layer", "Other Details",
 			`<a href="/?recurring=one_organization"`, `<a href="/?consequence=property"`,
 			"A similar failure happened before within the same organization.",
-			"Cited articles: ", ">71241<", `href="/api/v1/incidents/`+alexaSeed+`"`)
+			"Cited articles: ", ">71241<", `href="/api/v1/incidents/`+alexaSeed+`"`,
+			`<h2 id="h-cite">Cite</h2>`, "@misc{", `href="/incidents/`+alexaSeed+`.bib" download`)
 		for _, c := range index.Taxonomy {
 			if !strings.Contains(body, `<tr id="`+c.Name+`">`) {
 				t.Errorf("no taxonomy row for %s", c.Name)
