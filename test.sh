@@ -18,3 +18,4 @@ fuzz ./index FuzzParseText
 fuzz ./index FuzzReadCSV
 fuzz ./index FuzzDecodeJSONL
 fuzz ./search FuzzParseQuery
+fuzz ./server FuzzBibTeX
