@@ -19,7 +19,7 @@ func analyzers(tb testing.TB) (want, got analysis.Analyzer) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	got, err = cache.AnalyzerNamed(Analyzer)
+	got, err = cache.AnalyzerNamed(TextAnalyzer)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -41,9 +41,10 @@ func sameTokens(tb testing.TB, want, got analysis.Analyzer, text string) {
 	}
 }
 
-// TestAnalyzerMatchesEnglish checks that the prose analyzer produces exactly
-// the tokens of bleve's English analyzer, on the bundled and shared reports
-// and on random text built to hit the word-boundary rules.
+// TestAnalyzerMatchesEnglish checks that the prose analyzer (with offsets)
+// produces exactly the tokens of bleve's English analyzer, on the bundled
+// and shared reports and on random text built to hit the word-boundary
+// rules, and that the indexing analyzer differs only in having no offsets.
 func TestAnalyzerMatchesEnglish(t *testing.T) {
 	want, got := analyzers(t)
 	var files []string
@@ -69,6 +70,20 @@ func TestAnalyzerMatchesEnglish(t *testing.T) {
 			b.WriteString(pieces[r.IntN(len(pieces))])
 		}
 		sameTokens(t, want, got, b.String())
+	}
+	idx, err := registry.NewCache().AnalyzerNamed(Analyzer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "The Heartbleed bug's \"wake word\" 3.14 e-mail"
+	a, b := idx.Analyze([]byte(text)), got.Analyze([]byte(text))
+	if len(a) != len(b) {
+		t.Fatalf("%d tokens without offsets, %d with", len(a), len(b))
+	}
+	for i := range a {
+		if string(a[i].Term) != string(b[i].Term) || a[i].Position != b[i].Position || a[i].Start != 0 || a[i].End != 0 {
+			t.Errorf("token %d without offsets: %v; with: %v", i, a[i], b[i])
+		}
 	}
 }
 

@@ -186,7 +186,7 @@ func TestBuildKilled(t *testing.T) {
 
 		// The next build succeeds, removes what the killed one left and
 		// keeps at most two generations.
-		st := build(t, dir, small, BuildOptions{})
+		st := mustBuild(t, dir, small, BuildOptions{})
 		if st.Indexed != 2 {
 			t.Errorf("%s: next build indexed %d, want 2", name, st.Indexed)
 		}

@@ -23,8 +23,8 @@ func corpusPaths(tb testing.TB) []string {
 	return []string{sharedFile(tb, seedDir), sharedFile(tb, csvPath)}
 }
 
-// build runs Build and fails the test on error.
-func build(tb testing.TB, dir string, paths []string, opts BuildOptions) BuildStats {
+// mustBuild runs Build and fails the test on error.
+func mustBuild(tb testing.TB, dir string, paths []string, opts BuildOptions) BuildStats {
 	tb.Helper()
 	st, err := Build(context.Background(), dir, paths, opts)
 	if err != nil {
@@ -126,7 +126,7 @@ func TestBuildCorpus(t *testing.T) {
 	paths := corpusPaths(t)
 	dir := t.TempDir()
 	var progress []int
-	st := build(t, dir, paths, BuildOptions{BatchSize: 10, Progress: func(n int, _ int64) { progress = append(progress, n) }})
+	st := mustBuild(t, dir, paths, BuildOptions{BatchSize: 10, Progress: func(n int, _ int64) { progress = append(progress, n) }})
 	if st.Indexed != 33 || st.Rejected != 0 || st.Duplicates != 0 {
 		t.Errorf("stats %+v, want 33 indexed, 0 rejected, 0 duplicates", st)
 	}
@@ -181,7 +181,7 @@ func TestBuildCorpus(t *testing.T) {
 	// Building from the export is lossless.
 	exportPath := writeFile(t, filepath.Join(t.TempDir(), "export.jsonl"), export)
 	dir2 := t.TempDir()
-	if st2 := build(t, dir2, []string{exportPath}, BuildOptions{Strict: true}); st2.Indexed != 33 || st2.Warnings != 0 {
+	if st2 := mustBuild(t, dir2, []string{exportPath}, BuildOptions{Strict: true}); st2.Indexed != 33 || st2.Warnings != 0 {
 		t.Errorf("rebuild stats %+v", st2)
 	}
 	if export2 := exportJSONL(t, openIndex(t, dir2)); !bytes.Equal(export, export2) {
@@ -269,7 +269,7 @@ func TestBuildFailureKeepsPreviousGeneration(t *testing.T) {
 		},
 	}
 	template := t.TempDir()
-	build(t, template, paths, BuildOptions{})
+	mustBuild(t, template, paths, BuildOptions{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, _ := copyIndex(t, template)
@@ -345,7 +345,7 @@ func TestBuildConcurrent(t *testing.T) {
 		t.Errorf("DocCount = %d, want 2", n)
 	}
 	// The lock is released: a later build runs.
-	build(t, dir, paths, BuildOptions{})
+	mustBuild(t, dir, paths, BuildOptions{})
 }
 
 func TestBuildKeepsTwoGenerations(t *testing.T) {
@@ -353,7 +353,7 @@ func TestBuildKeepsTwoGenerations(t *testing.T) {
 	dir := t.TempDir()
 	var gens []string
 	for range 3 {
-		gens = append(gens, filepath.Base(build(t, dir, paths, BuildOptions{}).Gen))
+		gens = append(gens, filepath.Base(mustBuild(t, dir, paths, BuildOptions{}).Gen))
 	}
 	got, err := filepath.Glob(filepath.Join(dir, "gen-*"))
 	if err != nil {
@@ -508,7 +508,7 @@ func TestOpenDamaged(t *testing.T) {
 	}
 	paths := corpusPaths(t)
 	template := t.TempDir()
-	build(t, template, paths, BuildOptions{})
+	mustBuild(t, template, paths, BuildOptions{})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, gen := copyIndex(t, template)
@@ -529,7 +529,7 @@ func TestOpenDamaged(t *testing.T) {
 			// The next build repairs the directory (checked once; builds
 			// are slow under the race detector).
 			if i == 0 {
-				build(t, dir, paths, BuildOptions{})
+				mustBuild(t, dir, paths, BuildOptions{})
 				if n := docCount(t, openIndex(t, dir)); n != 33 {
 					t.Errorf("DocCount after rebuild = %d, want 33", n)
 				}
@@ -542,7 +542,7 @@ func TestOpenDamaged(t *testing.T) {
 // its files: the second Open still passes the manifest's checksums.
 func TestOpenTwice(t *testing.T) {
 	dir := t.TempDir()
-	build(t, dir, corpusPaths(t), BuildOptions{})
+	mustBuild(t, dir, corpusPaths(t), BuildOptions{})
 	for range 3 {
 		idx, err := Open(dir)
 		if err != nil {

@@ -188,6 +188,8 @@ func ParseDate(s string) (time.Time, error) {
 var (
 	articleList = regexp.MustCompile(`\[\s*((?:Article\s+)?\d{1,12}(?:\s*,\s*(?:Article\s+)?\d{1,12})*)\s*\]`)
 	digits      = regexp.MustCompile(`\d+`)
+	// articleListAt is articleList anchored at the start of the text.
+	articleListAt = regexp.MustCompile(`^(?:` + articleList.String() + `)`)
 )
 
 // ArticleIDs returns the news-article ids cited in texts, in order of first
@@ -196,8 +198,21 @@ func ArticleIDs(texts ...string) []int64 {
 	ids := []int64{}
 	seen := map[int64]bool{}
 	for _, t := range texts {
-		for _, m := range articleList.FindAllStringSubmatch(t, -1) {
-			for _, d := range digits.FindAllString(m[1], -1) {
+		// The matches of articleList, found by trying the anchored form at
+		// each '[' (every match starts with one), which skips the scan of
+		// long texts by the regexp engine.
+		for from := 0; ; {
+			i := strings.IndexByte(t[from:], '[')
+			if i < 0 {
+				break
+			}
+			i += from
+			loc := articleListAt.FindStringSubmatchIndex(t[i:])
+			if loc == nil {
+				from = i + 1
+				continue
+			}
+			for _, d := range digits.FindAllString(t[i+loc[2]:i+loc[3]], -1) {
 				n, err := strconv.ParseInt(d, 10, 64)
 				if err != nil || seen[n] {
 					continue
@@ -205,6 +220,7 @@ func ArticleIDs(texts ...string) []int64 {
 				seen[n] = true
 				ids = append(ids, n)
 			}
+			from = i + loc[1]
 		}
 	}
 	return ids

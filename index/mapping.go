@@ -21,7 +21,7 @@ const (
 	FieldYear      = "year"          // keyword, the publication year
 	FieldArticles  = "article_count" // number of cited articles
 	FieldTitleSort = "title_sort"    // keyword, folded title for sorting
-	FieldStored    = "_src"          // stored JSON of the incident, not indexed
+	FieldStored    = "_src"          // the stored incident (stored.go), not indexed
 )
 
 // ProseFields lists every analysed prose field in the index: the incident's
@@ -86,6 +86,11 @@ func NewMapping() mapping.IndexMapping {
 	card.Index, card.Store, card.IncludeInAll, card.IncludeTermVectors, card.DocValues = false, true, false, false, false
 	doc.AddFieldMappingsAt(FieldCard, card)
 
+	// No "_all" composite field: every field is left out of it, and queries
+	// name their fields.
+	all := mapping.NewDocumentDisabledMapping()
+	doc.AddSubDocumentMapping("_all", all)
+
 	im := mapping.NewIndexMapping()
 	im.DefaultMapping = doc
 	im.DefaultAnalyzer = Analyzer
@@ -98,10 +103,7 @@ func NewMapping() mapping.IndexMapping {
 
 // Document turns an incident into the document indexed for it.
 func Document(in *Incident) (map[string]any, error) {
-	src, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
+	src := encodeStored(in)
 	t, err := ParseDate(in.Published)
 	if err != nil {
 		return nil, err
@@ -153,10 +155,16 @@ func IncidentFromFields(fields map[string]any) (Incident, error) {
 	return DecodeStored([]byte(s))
 }
 
-// DecodeStored decodes an incident from its stored JSON.
+// DecodeStored decodes a stored incident: the binary form Document stores
+// (stored.go) or the JSON that earlier indexes stored.
 func DecodeStored(b []byte) (Incident, error) {
 	var in Incident
-	if err := json.Unmarshal(b, &in); err != nil {
+	if len(b) > 0 && b[0] == storedMagic {
+		var err error
+		if in, err = decodeStoredBinary(b); err != nil {
+			return Incident{}, fmt.Errorf("index: stored incident: %w", err)
+		}
+	} else if err := json.Unmarshal(b, &in); err != nil {
 		return Incident{}, fmt.Errorf("index: stored incident: %w", err)
 	}
 	if in.Taxonomy == nil {

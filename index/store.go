@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bindex "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // An index directory holds generations of the bleve index and a symlink to
@@ -93,7 +96,9 @@ func Open(dir string) (*Index, error) {
 	}
 	bi, err := openBleve(filepath.Join(gen, bleveDir))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, gen, err)
+		// bleve's messages can span lines (a mapping error quotes the
+		// mapping); a log line and a terminal want one.
+		return nil, fmt.Errorf("%w: %s: %s", ErrDamaged, gen, strings.Join(strings.Fields(err.Error()), " "))
 	}
 	n, err := bi.DocCount()
 	if err != nil || n != m.Count {
@@ -255,13 +260,23 @@ type BuildStats struct {
 func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (BuildStats, error) {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
-	st, err := build(ctx, fail, dir, paths, opts)
+	// A build allocates many short-lived analysis results: a laxer garbage
+	// collection target (more memory) leaves more CPU time for indexing.
+	if old := debug.SetGCPercent(buildGCPercent); old < 0 || old > buildGCPercent {
+		debug.SetGCPercent(old)
+	} else {
+		defer debug.SetGCPercent(old)
+	}
+	st, err := buildGeneration(ctx, fail, dir, paths, opts)
 	var we *writeError
 	if err != nil && errors.As(context.Cause(ctx), &we) {
 		err = we
 	}
 	return st, err
 }
+
+// buildGCPercent is the garbage collection target (GOGC) while a build runs.
+const buildGCPercent = 300
 
 // writeError is an error bleve reported from its background work (writing
 // segments, merging them) during a build.
@@ -312,7 +327,7 @@ func watchAsyncErrors(path string, fn func(error)) func() {
 	}
 }
 
-func build(ctx context.Context, fail context.CancelCauseFunc, dir string, paths []string, opts BuildOptions) (BuildStats, error) {
+func buildGeneration(ctx context.Context, fail context.CancelCauseFunc, dir string, paths []string, opts BuildOptions) (BuildStats, error) {
 	start := time.Now()
 	var st BuildStats
 	if opts.BatchSize <= 0 {
@@ -358,31 +373,24 @@ func build(ctx context.Context, fail context.CancelCauseFunc, dir string, paths 
 
 	sources := map[string]string{}
 	batch := bi.NewBatch()
-	// One batch at a time is indexed by a goroutine of its own while the
-	// next is being read and parsed; batches stay in order, so a later
-	// record still replaces an earlier one with the same id.
-	batches := make(chan *bleve.Batch)
-	batchErr := make(chan error, 1)
+	// Up to batchWorkers batches are indexed at once, each by a goroutine
+	// of its own, while the next one is read and parsed. Batches of
+	// distinct incidents may be indexed in any order; a batch holding a
+	// record that replaces one of an earlier batch is only sent once every
+	// earlier batch is done, so that the later record still wins.
+	const batchWorkers = 2
+	sem := make(chan struct{}, batchWorkers)
+	var inflight sync.WaitGroup
+	var batchMu sync.Mutex
+	var batchErr error
 	var failed atomic.Bool
-	go func() {
-		var err error
-		for b := range batches {
-			if err == nil {
-				if err = bi.Batch(b); err != nil {
-					failed.Store(true)
-				}
-			}
-		}
-		batchErr <- err
-	}()
-	pending := true
+	inBatch := map[string]bool{} // ids in the batch being filled
+	replaces := false            // it replaces a record of a sent batch
 	wait := func() error {
-		if !pending {
-			return nil
-		}
-		pending = false
-		close(batches)
-		return <-batchErr
+		inflight.Wait()
+		batchMu.Lock()
+		defer batchMu.Unlock()
+		return batchErr
 	}
 	defer wait()
 	flush := func() error {
@@ -392,8 +400,28 @@ func build(ctx context.Context, fail context.CancelCauseFunc, dir string, paths 
 		if failed.Load() {
 			return wait()
 		}
-		batches <- batch
+		if replaces {
+			if err := wait(); err != nil {
+				return err
+			}
+		}
+		sem <- struct{}{}
+		inflight.Add(1)
+		go func(b *bleve.Batch) {
+			defer inflight.Done()
+			defer func() { <-sem }()
+			if err := bi.Batch(b); err != nil {
+				batchMu.Lock()
+				if batchErr == nil {
+					batchErr = err
+				}
+				batchMu.Unlock()
+				failed.Store(true)
+			}
+		}(batch)
 		batch = bi.NewBatch()
+		clear(inBatch)
+		replaces = false
 		if opts.Progress != nil {
 			opts.Progress(len(sources), st.TextBytes)
 		}
@@ -417,12 +445,16 @@ func build(ctx context.Context, fail context.CancelCauseFunc, dir string, paths 
 			}
 			in := r.Incident
 			if first, dup := sources[in.ID]; dup {
+				if !inBatch[in.ID] {
+					replaces = true
+				}
 				st.Duplicates++
 				if opts.Duplicate != nil {
 					opts.Duplicate(in.ID, first, r.Source())
 				}
 			}
 			sources[in.ID] = r.Source()
+			inBatch[in.ID] = true
 			doc, err := Document(&in)
 			if err != nil {
 				problem(Problem{File: r.File, Line: r.Line, Msg: err.Error()})
@@ -481,6 +513,9 @@ func build(ctx context.Context, fail context.CancelCauseFunc, dir string, paths 
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
+	if err := removeUnusedSegments(filepath.Join(tmp, bleveDir), count); err != nil {
+		return st, err
+	}
 	sums, err := checksums(filepath.Join(tmp, bleveDir), true)
 	if err != nil {
 		return st, err
@@ -505,6 +540,59 @@ func build(ctx context.Context, fail context.CancelCauseFunc, dir string, paths 
 	st.Gen = filepath.Join(dir, gen)
 	st.Elapsed = time.Since(start)
 	return st, nil
+}
+
+// removeUnusedSegments deletes the segment files of a closed index that its
+// last snapshot does not use. Scorch removes them in the background after
+// a merge, and closing can come first: at 100,000 reports the segments
+// merged away were still there, more than doubling the generation. It
+// checks that the index still holds count documents.
+func removeUnusedSegments(path string, count uint64) error {
+	bi, err := bleve.OpenUsing(path, map[string]any{"read_only": true})
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	adv, err := bi.Advanced()
+	if err == nil {
+		var r bindex.IndexReader
+		if r, err = adv.Reader(); err == nil {
+			if snap, ok := r.(*scorch.IndexSnapshot); ok {
+				for _, ss := range snap.Segments() {
+					p, ok := ss.Segment().(segment.PersistedSegment)
+					if !ok {
+						err = errors.New("index: a segment of the built index is not on disk")
+						break
+					}
+					live[filepath.Base(p.Path())] = true
+				}
+			}
+			r.Close()
+		}
+	}
+	n, cerr := bi.DocCount()
+	if err == nil && cerr == nil && n != count {
+		err = fmt.Errorf("index: the built index holds %d documents, want %d", n, count)
+	}
+	if cerr2 := bi.Close(); err == nil {
+		err = cerr2
+	}
+	if err != nil || len(live) == 0 {
+		return err
+	}
+	store := filepath.Join(path, "store")
+	entries, err := os.ReadDir(store)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) == ".zap" && !live[e.Name()] {
+			if err := os.Remove(filepath.Join(store, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // persist waits until everything indexed so far is on disk: it sends a

@@ -134,7 +134,7 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 			cur, curCat = p, ""
 			continue
 		}
-		if m := categoryRow.FindStringSubmatch(line); m != nil && inTaxonomy {
+		if m := taxonomyRow(inTaxonomy, line); m != nil {
 			cat, _ := LookupCategory(m[1])
 			if _, dup := in.Taxonomy[cat.Name]; dup {
 				warn(n, "%s: second row ignored", cat.Name)
@@ -193,6 +193,15 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 		return reject(line, "%s", msg)
 	}
 	return in, warnings, nil
+}
+
+// taxonomyRow matches a taxonomy row, only in taxonomy tables (the regexp is
+// the slow part of parsing, and most lines are elsewhere).
+func taxonomyRow(inTaxonomy bool, line string) []string {
+	if !inTaxonomy {
+		return nil
+	}
+	return categoryRow.FindStringSubmatch(line)
 }
 
 func matchPostmortem(line string) (field, rest string, ok bool) {

@@ -68,7 +68,7 @@ func New(ctx context.Context, ix *index.Index) (*Engine, error) {
 		return nil, err
 	}
 	m := ix.Mapping()
-	e := &Engine{ix: ix, reader: r, mapping: m, analyzer: m.AnalyzerNamed(index.Analyzer)}
+	e := &Engine{ix: ix, reader: r, mapping: m, analyzer: m.AnalyzerNamed(index.TextAnalyzer)}
 	if e.analyzer == nil {
 		r.Close()
 		return nil, errors.New("search: analyzer not found")
@@ -293,8 +293,18 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 
 	// Documents matching the words and the negated filters.
 	base := e.facets.all
-	if p.text != nil {
-		if base, err = collect(ctx, e.reader, e.mapping, p.text); err != nil {
+	var scanned []Hit // hits of a single scored pass (singlePass)
+	if e.singlePass(p) {
+		if scanned, base, _, err = e.relevanceScan(ctx, p, true); err != nil {
+			return nil, err
+		}
+	} else if p.text != nil {
+		if e.fast != nil {
+			base, err = e.textBits(ctx, n.parsed)
+		} else {
+			base, err = collect(ctx, e.reader, e.mapping, p.text)
+		}
+		if err != nil {
 			return nil, e.searchErr(err)
 		}
 	}
@@ -364,9 +374,14 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 	res.Years = e.yearCounts(context("year"))
 
 	if uint64((n.Page-1)*n.Size) < res.Total {
-		if e.fast != nil && n.Sort != SortRelevance {
+		switch {
+		case scanned != nil:
+			res.Hits = scanned
+		case e.fast != nil && n.Sort != SortRelevance:
 			res.Hits, err = e.orderedHits(ctx, p, matched)
-		} else {
+		case e.fast != nil:
+			res.Hits, err = e.relevanceHits(ctx, p, res.Total)
+		default:
 			res.Hits, err = e.hits(ctx, p, res.Total)
 		}
 		if err != nil {

@@ -34,6 +34,7 @@ type fastPaths struct {
 
 	mu     sync.Mutex
 	orders map[string][]uint32 // by sort name
+	rank   map[string][]uint32 // by sort name: document number -> position
 }
 
 // newFastPaths returns nil when the reader is not a scorch snapshot.
@@ -42,7 +43,7 @@ func newFastPaths(r bindex.IndexReader, live *roaring.Bitmap) *fastPaths {
 	if !ok {
 		return nil
 	}
-	f := &fastPaths{reader: r, live: live, orders: map[string][]uint32{}}
+	f := &fastPaths{reader: r, live: live, orders: map[string][]uint32{}, rank: map[string][]uint32{}}
 	var running uint64
 	for _, ss := range snap.Segments() {
 		f.segs = append(f.segs, ss.Segment())
@@ -126,6 +127,33 @@ func (f *fastPaths) order(ctx context.Context, name string, sortBy []string) ([]
 	}
 	f.orders[name] = o
 	return o, nil
+}
+
+// ranks returns, for each document number, its position in the order of
+// sortBy (see order); numbers of deleted documents get the largest rank.
+func (f *fastPaths) ranks(ctx context.Context, name string, sortBy []string) ([]uint32, error) {
+	o, err := f.order(ctx, name, sortBy)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.rank[name]; ok {
+		return r, nil
+	}
+	var maxDoc uint32
+	if !f.live.IsEmpty() {
+		maxDoc = f.live.Maximum()
+	}
+	r := make([]uint32, int(maxDoc)+1)
+	for i := range r {
+		r[i] = ^uint32(0)
+	}
+	for i, d := range o {
+		r[d] = uint32(i)
+	}
+	f.rank[name] = r
+	return r, nil
 }
 
 func internalID(buf bindex.IndexInternalID, n uint32) bindex.IndexInternalID {
@@ -229,4 +257,111 @@ func hitOfCard(c *index.Card) Hit {
 		hit.Options[k] = v
 	}
 	return hit
+}
+
+// postingsOrer is implemented by zap postings lists: OrInto adds the list's
+// documents (segment-local numbers, deletions not applied) to a bitmap.
+type postingsOrer interface {
+	OrInto(*roaring.Bitmap)
+}
+
+// termBits returns the live documents having term in field, straight from
+// the segments' postings bitmaps; ok is false when a segment does not
+// support it.
+func (f *fastPaths) termBits(field, term string) (bm *roaring.Bitmap, ok bool, err error) {
+	bm = roaring.New()
+	for i, seg := range f.segs {
+		dict, err := seg.Dictionary(field)
+		if err != nil {
+			return nil, false, err
+		}
+		pl, err := dict.PostingsList([]byte(term), nil, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		o, isOrer := pl.(postingsOrer)
+		if !isOrer {
+			return nil, false, nil
+		}
+		if f.offsets[i] == 0 {
+			o.OrInto(bm)
+			continue
+		}
+		local := roaring.New()
+		o.OrInto(local)
+		bm.Or(roaring.AddOffset64(local, int64(f.offsets[i])))
+	}
+	bm.And(f.live)
+	return bm, true, nil
+}
+
+// textBits returns the documents matching the words of a query: the same set
+// as running textQuery's query, computed from postings bitmaps for single
+// terms and with bleve's searchers for phrases and prefixes.
+func (e *Engine) textBits(ctx context.Context, pq *parsedQuery) (*roaring.Bitmap, error) {
+	clauseBits := func(c clause) (*roaring.Bitmap, error) {
+		q := e.clauseQuery(c)
+		if q == nil {
+			return nil, nil
+		}
+		terms := e.analyze(c.text)
+		if c.prefix || len(terms) != 1 {
+			return collect(ctx, e.reader, e.mapping, q)
+		}
+		fields := c.fields
+		if fields == nil {
+			fields = index.ProseFields()
+		}
+		out := roaring.New()
+		for _, field := range fields {
+			bm, ok, err := e.fast.termBits(field, terms[0])
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return collect(ctx, e.reader, e.mapping, q)
+			}
+			out.Or(bm)
+		}
+		return out, nil
+	}
+	var result *roaring.Bitmap
+	for _, g := range pq.groups {
+		var alts *roaring.Bitmap
+		for _, c := range g {
+			bm, err := clauseBits(c)
+			if err != nil {
+				return nil, err
+			}
+			if bm == nil {
+				continue
+			}
+			if alts == nil {
+				alts = bm
+			} else {
+				alts.Or(bm)
+			}
+		}
+		if alts == nil {
+			continue // only stop words: matches everything
+		}
+		if result == nil {
+			result = alts
+		} else {
+			result.And(alts)
+		}
+	}
+	if result == nil {
+		result = e.facets.all.Clone()
+	}
+	for _, c := range pq.excluded {
+		bm, err := clauseBits(c)
+		if err != nil {
+			return nil, err
+		}
+		if bm != nil {
+			result.AndNot(bm)
+		}
+	}
+	return result, nil
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // TestFastPathsMatchBleve checks that results paged from the precomputed
-// sort orders, with hits read from stored cards and incidents, are exactly
-// those of bleve's own sorted search.
+// sort orders and from the engine's own relevance collector, with hits read
+// from stored cards and incidents, are exactly those of bleve's own sorted
+// search.
 func TestFastPathsMatchBleve(t *testing.T) {
 	requireShared(t)
 	e := newTestEngine(t, fullCorpus.paths()...)
@@ -19,19 +20,22 @@ func TestFastPathsMatchBleve(t *testing.T) {
 	}
 	fast := e.fast
 	var reqs []Request
-	for _, sort := range []string{"", SortDate, SortOldest, SortTitle, SortArticles} {
+	for _, sort := range []string{"", SortRelevance, SortDate, SortOldest, SortTitle, SortArticles} {
 		for _, page := range []int{1, 2, 3} {
 			reqs = append(reqs,
 				Request{Sort: sort, Page: page, Size: 7},
 				Request{Sort: sort, Page: page, Size: 5, Filters: map[string][]string{"domain": {"information", "finance"}, "phase": {"design"}}},
 				Request{Sort: sort, Page: page, Size: 4, Query: "-consequence:property", From: "2015", To: "2021-06"},
 			)
-			if sort != "" {
-				reqs = append(reqs,
-					Request{Sort: sort, Page: page, Size: 6, Query: "software update"},
-					Request{Sort: sort, Page: page, Size: 6, Query: `"wake word" OR recor*`, Filters: map[string][]string{"objective": {"malicious"}}},
-				)
-			}
+			reqs = append(reqs,
+				Request{Sort: sort, Page: page, Size: 6, Query: "software update"},
+				Request{Sort: sort, Page: page, Size: 6, Query: `"wake word" OR recor*`, Filters: map[string][]string{"objective": {"malicious"}}},
+				Request{Sort: sort, Page: page, Size: 9, Query: "system -amazon year:2018"},
+				Request{Sort: sort, Page: page * 3, Size: 3, Query: "the software"},
+				Request{Sort: sort, Page: page, Size: 5, Query: `"software update" -amazon`},
+				Request{Sort: sort, Page: page, Size: 5, Query: `recor* OR "wake word"`},
+				Request{Sort: sort, Page: page, Size: 5, Query: `e-mail`},
+			)
 		}
 	}
 	ctx := context.Background()
@@ -55,4 +59,40 @@ func TestFastPathsMatchBleve(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests agree", len(reqs))
+}
+
+// TestTextBitsMatchBleve checks that the documents counted from postings
+// bitmaps are those bleve's searchers find for the same words.
+func TestTextBitsMatchBleve(t *testing.T) {
+	requireShared(t)
+	e := newTestEngine(t, fullCorpus.paths()...)
+	ctx := context.Background()
+	for _, q := range []string{
+		"software", "alexa", "wake word", `"wake word"`, "ransomware OR malware -school", "title:tesla causes:sensor*",
+		"recor*", "-update failure", "the", "the OR software", "system failures crashed", "e-mail", "summary:amazon OR title:boeing",
+		"organization:amazon -amazon", "3.14 U.S.A. can't", "zzzunknownword", "software -software",
+	} {
+		pq, err := parseQuery(q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		tq, err := e.textQuery(pq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tq == nil {
+			continue
+		}
+		want, err := collect(ctx, e.reader, e.mapping, tq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.textBits(ctx, pq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equals(want) {
+			t.Errorf("%q: postings give %d documents, bleve %d", q, got.GetCardinality(), want.GetCardinality())
+		}
+	}
 }

@@ -3,7 +3,10 @@ package search
 import (
 	"bytes"
 	"html"
+	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/faildex/faildex/index"
 )
@@ -109,25 +112,79 @@ type span struct{ start, end int }
 // holds a probe, by the reasoning mayMatch applies to the whole text. Most
 // of a long field is then skipped without being tokenized or stemmed.
 func (e *Engine) spans(text string, hs highlightTerms) []span {
-	if len(hs) == 0 || text == "" || !hs.mayMatch(strings.ToLower(text)) {
+	if len(hs) == 0 || text == "" {
+		return nil
+	}
+	lower := strings.ToLower(text)
+	if !hs.mayMatch(lower) {
 		return nil
 	}
 	probes := hs.probes()
 	var out []span
+	analyse := func(start, end int) {
+		piece := text[start:end]
+		for _, t := range e.analyzer.Analyze([]byte(piece)) {
+			if hs.match(string(t.Term)) && t.Start >= 0 && t.End <= len(piece) && t.Start < t.End {
+				out = append(out, span{start + t.Start, start + t.End})
+			}
+		}
+	}
+	if foldAligned(text, lower) {
+		// Folding kept every byte in place: find the probes in the folded
+		// text once, and analyse the pieces holding them.
+		var hits []int
+		for _, p := range probes {
+			for from := 0; ; {
+				i := strings.Index(lower[from:], p)
+				if i < 0 {
+					break
+				}
+				hits = append(hits, from+i)
+				from += i + 1
+			}
+		}
+		sort.Ints(hits)
+		for start, h := 0, 0; start < len(text) && h < len(hits); {
+			end := pieceEnd(text, start)
+			if hits[h] < end {
+				analyse(start, end)
+				for h < len(hits) && hits[h] < end {
+					h++
+				}
+			}
+			start = end + 1
+		}
+		return out
+	}
 	var buf []byte
 	for start := 0; start < len(text); {
 		end := pieceEnd(text, start)
-		piece := text[start:end]
-		if piece != "" && containsProbe(piece, probes, &buf) {
-			for _, t := range e.analyzer.Analyze([]byte(piece)) {
-				if hs.match(string(t.Term)) && t.Start >= 0 && t.End <= len(piece) && t.Start < t.End {
-					out = append(out, span{start + t.Start, start + t.End})
-				}
-			}
+		if start < end && containsProbe(text[start:end], probes, &buf) {
+			analyse(start, end)
 		}
 		start = end + 1
 	}
 	return out
+}
+
+// foldAligned reports whether lower, strings.ToLower(text), has every
+// character at the same byte offset as text (true unless folding changed
+// the length of some character's encoding).
+func foldAligned(text, lower string) bool {
+	if len(lower) != len(text) {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			for _, r := range text[i:] {
+				if utf8.RuneLen(r) != utf8.RuneLen(unicode.ToLower(r)) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return true
 }
 
 func isSpace(b byte) bool {

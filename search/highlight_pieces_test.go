@@ -17,7 +17,7 @@ func TestSpansMatchWholeTextAnalysis(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no bundled reports")
 	}
-	e := &Engine{analyzer: index.NewMapping().AnalyzerNamed(index.Analyzer)}
+	e := &Engine{analyzer: index.NewMapping().AnalyzerNamed(index.TextAnalyzer)}
 	var texts []string
 	vocab := map[string]bool{}
 	for _, f := range files[:min(len(files), 8)] {

@@ -62,7 +62,7 @@ func BenchmarkScaleFiltersOnly(b *testing.B) {
 	benchScale(b, Request{Filters: map[string][]string{"consequence": {"property"}, "behaviour": {"crash"}}})
 }
 func BenchmarkScaleCommonWord(b *testing.B) { benchScale(b, Request{Query: "software"}) }
-func BenchmarkScaleRarePhrase(b *testing.B) { benchScale(b, Request{Query: `"calibration data"`}) }
+func BenchmarkScaleRarePhrase(b *testing.B) { benchScale(b, Request{Query: `"clock drift"`}) }
 func BenchmarkScaleWordTwoFilters(b *testing.B) {
 	benchScale(b, Request{Query: "outage", Filters: map[string][]string{"domain": {"information"}, "phase": {"design"}}})
 }

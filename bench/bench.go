@@ -1,0 +1,500 @@
+// Package bench measures faildex on synthetic corpora: it writes (or reuses)
+// a corpus made by package gen, builds an index of it, and times a fixed set
+// of query classes against search.Engine in process, with warm-up and many
+// repetitions. The peers module (bench/peers) times the same classes on
+// other engines and hands its results back as JSON (PeerResult).
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/faildex/faildex/gen"
+	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/search"
+)
+
+// Class is one kind of request the benchmark times.
+type Class struct {
+	Name string
+	Desc string
+	// Req is the request for the search engine; Export classes use
+	// ExportLimit instead.
+	Req         search.Request
+	ExportLimit int
+}
+
+// Words and filters of the query classes, picked on the synthetic corpus
+// (seed 1) for their share of matching reports: RarePhrase about 1.4%,
+// FilterWord about a sixth (a tenth with both filters), CommonWord and
+// DeepWord nearly all.
+const (
+	RarePhrase = "clock drift"
+	CommonWord = "software"
+	FilterWord = "outage"
+	DeepWord   = "system"
+)
+
+// Classes returns the fixed query set.
+func Classes() []Class {
+	return []Class{
+		{Name: "landing", Desc: "no query, newest first, all 16 facets and the year histogram",
+			Req: search.Request{}},
+		{Name: "rare_phrase", Desc: `phrase "` + RarePhrase + `", relevance, all facets`,
+			Req: search.Request{Query: `"` + RarePhrase + `"`}},
+		{Name: "common_word", Desc: "word " + CommonWord + ", relevance, all facets",
+			Req: search.Request{Query: CommonWord}},
+		{Name: "word_2_filters", Desc: "word " + FilterWord + " + domain=information + phase=design, all facets (disjunctive)",
+			Req: search.Request{Query: FilterWord, Filters: map[string][]string{"domain": {"information"}, "phase": {"design"}}}},
+		{Name: "filters_only", Desc: "consequence=property + behaviour=crash, newest first, all facets",
+			Req: search.Request{Filters: map[string][]string{"consequence": {"property"}, "behaviour": {"crash"}}}},
+		{Name: "deep_page", Desc: "word " + DeepWord + ", relevance, page 100 (hits 1981-2000)",
+			Req: search.Request{Query: DeepWord, Page: 100}},
+		{Name: "export_1000", Desc: "1,000 full incidents as JSON Lines (index.Each)", ExportLimit: 1000},
+	}
+}
+
+// Config says what to measure.
+type Config struct {
+	N      int    // reports
+	Seed   uint64 // corpus seed
+	Dir    string // work directory: corpora and indexes are kept here
+	Corpus string // real reports the generator learns from (data/)
+	Reps   int    // timed repetitions per class (after warm-up)
+	// Rebuild builds the index even when one of this corpus exists.
+	Rebuild bool
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// Stats of one class on one engine.
+type Stats struct {
+	Engine string  `json:"engine"`
+	Class  string  `json:"class"`
+	N      int     `json:"n"`
+	Reps   int     `json:"reps"`
+	P50    float64 `json:"p50_ms"`
+	P95    float64 `json:"p95_ms"`
+	P99    float64 `json:"p99_ms"`
+	Mean   float64 `json:"mean_ms"`
+	// CPU is the process's CPU time per request (user+system, all
+	// goroutines, garbage collection included), in milliseconds: unlike
+	// latency, it hardly depends on what else the machine is running. 0 when
+	// the work is done in another process (PostgreSQL).
+	CPU   float64 `json:"cpu_ms,omitempty"`
+	Total uint64  `json:"total"` // matching reports (or exported)
+	// Counts fingerprints the facet counts, for agreement checks.
+	Counts map[string]uint64 `json:"counts,omitempty"`
+	// Approx marks a peer's class whose results are expected to differ from
+	// faildex's (another stemmer, substring matching).
+	Approx bool `json:"approx,omitempty"`
+}
+
+// Report is one benchmark run at one corpus size.
+type Report struct {
+	N            int       `json:"n"`
+	Seed         uint64    `json:"seed"`
+	CorpusBytes  int64     `json:"corpus_bytes"` // report files
+	TextBytes    int64     `json:"text_bytes"`   // prose fields and rationales
+	Built        bool      `json:"built"`        // the index was built in this run
+	BuildSeconds float64   `json:"build_seconds"`
+	BuildRSSMB   float64   `json:"build_peak_rss_mb"`
+	BuildCPU     float64   `json:"build_cpu_seconds"` // user+system CPU time of the build
+	LoadAvg      float64   `json:"load_average"`      // the machine's 1-minute load average at the start`
+	IndexBytes   int64     `json:"index_bytes"`
+	OpenSeconds  float64   `json:"open_first_query_seconds"`
+	PeakRSSMB    float64   `json:"peak_rss_mb"`
+	Throughput   float64   `json:"mixed_requests_per_second"`
+	Stats        []Stats   `json:"stats"`
+	Peers        []Stats   `json:"peers,omitempty"`
+	PeersWhen    time.Time `json:"peers_when,omitempty"`
+	PeerInfo     []string  `json:"peer_info,omitempty"`
+	When         time.Time `json:"when"`
+	GoMaxProcs   int       `json:"gomaxprocs"`
+	Fingerprint  string    `json:"corpus_fingerprint"`
+}
+
+// BuildMBps is the build speed in MB of report files per second.
+func (r *Report) BuildMBps() float64 {
+	if r.BuildSeconds == 0 {
+		return 0
+	}
+	return float64(r.CorpusBytes) / 1e6 / r.BuildSeconds
+}
+
+// CorpusDir returns the directory of the corpus made with seed.
+func CorpusDir(dir string, seed uint64) string {
+	return filepath.Join(dir, "corpus-s"+strconv.FormatUint(seed, 10))
+}
+
+// EnsureCorpus makes sure the corpus directory holds at least n reports of
+// the model and seed, writing the missing ones, and returns the paths of the
+// first n reports (whole subdirectories where possible) and their bytes.
+func EnsureCorpus(ctx context.Context, cfg Config, m *gen.Model) (paths []string, bytes int64, err error) {
+	dir := CorpusDir(cfg.Dir, cfg.Seed)
+	if st := gen.ReadStamp(dir); st.Seed != cfg.Seed || st.Fingerprint != m.Fingerprint || st.N < cfg.N {
+		logf(cfg.Log, "writing %d reports into %s", cfg.N, dir)
+		os.Remove(filepath.Join(dir, gen.StampName))
+		if _, err := m.Write(ctx, dir, cfg.Seed, cfg.N, 2); err != nil {
+			return nil, 0, err
+		}
+	}
+	return CorpusPaths(dir, cfg.N)
+}
+
+// CorpusPaths returns the paths of the first n reports of a corpus directory
+// (whole subdirectories of 1,000 where possible, then single files) and
+// their size in bytes.
+func CorpusPaths(dir string, n int) (paths []string, bytes int64, err error) {
+	full := n / 1000
+	for i := 0; i < full; i++ {
+		paths = append(paths, filepath.Dir(gen.Path(dir, i*1000, "x")))
+	}
+	if rest := n - full*1000; rest > 0 {
+		sub := filepath.Dir(gen.Path(dir, full*1000, "x"))
+		entries, err := os.ReadDir(sub)
+		if err != nil {
+			return nil, 0, err
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		sort.Strings(names)
+		if len(names) < rest {
+			return nil, 0, fmt.Errorf("bench: %s holds %d reports, want %d", sub, len(names), rest)
+		}
+		for _, n := range names[:rest] {
+			paths = append(paths, filepath.Join(sub, n))
+		}
+	}
+	for _, p := range paths {
+		bytes += dirBytes(p)
+	}
+	return paths, bytes, nil
+}
+
+func logf(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "bench: "+format+"\n", args...)
+	}
+}
+
+// Run measures faildex at one corpus size.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Reps <= 0 {
+		cfg.Reps = 200
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	m, err := gen.Train(os.DirFS(cfg.Corpus))
+	if err != nil {
+		return nil, fmt.Errorf("bench: learning from %s: %w", cfg.Corpus, err)
+	}
+	paths, corpusBytes, err := EnsureCorpus(ctx, cfg, m)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{N: cfg.N, Seed: cfg.Seed, CorpusBytes: corpusBytes, When: time.Now().UTC(), LoadAvg: loadAverage(),
+		GoMaxProcs: runtimeProcs(), Fingerprint: m.Fingerprint}
+	ixDir := IndexDir(cfg.Dir, cfg.Seed, cfg.N)
+	if cfg.Rebuild || !index.Exists(ixDir) {
+		logf(cfg.Log, "building %s from %d reports (%.0f MB)", ixDir, cfg.N, float64(corpusBytes)/1e6)
+		resetPeak()
+		cpu0 := CPUSeconds()
+		st, err := index.Build(ctx, ixDir, paths, index.BuildOptions{Strict: true})
+		if err != nil {
+			return nil, fmt.Errorf("bench: build: %w", err)
+		}
+		if st.Indexed != cfg.N {
+			return nil, fmt.Errorf("bench: built %d reports, want %d", st.Indexed, cfg.N)
+		}
+		rep.Built, rep.BuildSeconds, rep.TextBytes = true, st.Elapsed.Seconds(), st.TextBytes
+		rep.BuildRSSMB = peakRSSMB()
+		rep.BuildCPU = CPUSeconds() - cpu0
+		logf(cfg.Log, "built in %.1fs: %.1f MB/s of report files, peak RSS %.0f MB", rep.BuildSeconds, rep.BuildMBps(), rep.BuildRSSMB)
+		writeBuildInfo(ixDir, rep)
+	} else {
+		readBuildInfo(ixDir, rep)
+	}
+	gen, err := index.CurrentGeneration(ixDir)
+	if err != nil {
+		return nil, err
+	}
+	rep.IndexBytes = dirBytes(filepath.Join(gen, "bleve"))
+
+	start := time.Now()
+	ix, err := index.Open(ixDir)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := search.New(ctx, ix)
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	defer eng.Close()
+	if _, err := eng.Search(ctx, search.Request{}); err != nil {
+		return nil, err
+	}
+	rep.OpenSeconds = time.Since(start).Seconds()
+
+	for _, c := range Classes() {
+		st, err := timeClass(ctx, eng, c, cfg.Reps)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %s: %w", c.Name, err)
+		}
+		st.N = cfg.N
+		rep.Stats = append(rep.Stats, st)
+		logf(cfg.Log, "%-15s p50 %8.3f ms  p99 %8.3f ms  total %d", c.Name, st.P50, st.P99, st.Total)
+	}
+	rep.Throughput, err = mixed(ctx, eng, 3*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	rep.PeakRSSMB = peakRSSMB()
+	return rep, nil
+}
+
+// IndexDir returns the index directory of a corpus size.
+func IndexDir(dir string, seed uint64, n int) string {
+	return filepath.Join(dir, fmt.Sprintf("index-s%d-n%d", seed, n))
+}
+
+const buildInfoName = "bench-build.json"
+
+// writeBuildInfo keeps the build figures beside the index, so that a later
+// run reusing the index can still report them.
+func writeBuildInfo(ixDir string, r *Report) {
+	b, _ := json.Marshal(map[string]float64{"seconds": r.BuildSeconds, "rss_mb": r.BuildRSSMB, "text_bytes": float64(r.TextBytes), "cpu_seconds": r.BuildCPU})
+	os.WriteFile(filepath.Join(ixDir, buildInfoName), b, 0o644)
+}
+
+func readBuildInfo(ixDir string, r *Report) {
+	var m map[string]float64
+	if b, err := os.ReadFile(filepath.Join(ixDir, buildInfoName)); err == nil && json.Unmarshal(b, &m) == nil {
+		r.BuildSeconds, r.BuildRSSMB, r.TextBytes, r.BuildCPU = m["seconds"], m["rss_mb"], int64(m["text_bytes"]), m["cpu_seconds"]
+	}
+}
+
+func dirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+var errStop = errors.New("stop")
+
+// once runs one request of a class and returns the number of reports it
+// matched (or exported) and its facet counts.
+func once(ctx context.Context, eng *search.Engine, c Class, w io.Writer) (uint64, map[string]uint64, error) {
+	if c.ExportLimit > 0 {
+		n := 0
+		err := eng.Index().Each(ctx, nil, func(in *index.Incident) error {
+			if err := index.WriteJSONL(w, in); err != nil {
+				return err
+			}
+			n++
+			if n >= c.ExportLimit {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return 0, nil, err
+		}
+		return uint64(n), nil, nil
+	}
+	res, err := eng.Search(ctx, c.Req)
+	if err != nil {
+		return 0, nil, err
+	}
+	// The JSON encoding is part of answering a request.
+	if err := json.NewEncoder(w).Encode(res); err != nil {
+		return 0, nil, err
+	}
+	return res.Total, FacetCounts(res), nil
+}
+
+// FacetCounts flattens a result's facet counts ("domain=health" -> n) and
+// year counts ("year=2015" -> n) for agreement checks.
+func FacetCounts(res *search.Result) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, f := range res.Facets {
+		for _, v := range f.Values {
+			if v.Count > 0 {
+				out[f.Field+"="+v.Value] = v.Count
+			}
+		}
+	}
+	for _, y := range res.Years {
+		out["year="+strconv.Itoa(y.Year)] = y.Count
+	}
+	return out
+}
+
+func timeClass(ctx context.Context, eng *search.Engine, c Class, reps int) (Stats, error) {
+	st := Stats{Engine: "faildex", Class: c.Name}
+	if c.ExportLimit > 0 && reps > 20 {
+		reps = 20
+	}
+	warm := max(3, reps/10)
+	var err error
+	for i := 0; i < warm; i++ {
+		if st.Total, st.Counts, err = once(ctx, eng, c, io.Discard); err != nil {
+			return st, err
+		}
+	}
+	d := make([]time.Duration, reps)
+	cpu0 := CPUSeconds()
+	for i := range d {
+		t := time.Now()
+		if _, _, err := once(ctx, eng, c, io.Discard); err != nil {
+			return st, err
+		}
+		d[i] = time.Since(t)
+	}
+	st.CPU = (CPUSeconds() - cpu0) * 1000 / float64(reps)
+	st.Reps = reps
+	st.P50, st.P95, st.P99, st.Mean = Percentiles(d)
+	return st, nil
+}
+
+// Percentiles returns the 50th, 95th and 99th percentiles and the mean of
+// durations, in milliseconds (nearest rank).
+func Percentiles(d []time.Duration) (p50, p95, p99, mean float64) {
+	if len(d) == 0 {
+		return
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	at := func(p float64) float64 {
+		i := int(p*float64(len(s))+0.999999) - 1
+		i = min(max(i, 0), len(s)-1)
+		return float64(s[i].Microseconds()) / 1000
+	}
+	var sum time.Duration
+	for _, x := range s {
+		sum += x
+	}
+	return at(0.50), at(0.95), at(0.99), float64(sum.Microseconds()) / 1000 / float64(len(s))
+}
+
+// mixed runs the search classes round-robin from 4 goroutines for d and
+// returns requests per second.
+func mixed(ctx context.Context, eng *search.Engine, d time.Duration) (float64, error) {
+	var classes []Class
+	for _, c := range Classes() {
+		if c.ExportLimit == 0 {
+			classes = append(classes, c)
+		}
+	}
+	var n atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := g; time.Now().Before(deadline); i++ {
+				if _, _, err := once(ctx, eng, classes[i%len(classes)], io.Discard); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				n.Add(1)
+			}
+		}(g)
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return 0, err
+	}
+	return float64(n.Load()) / d.Seconds(), nil
+}
+
+// Table writes the report as a text table.
+func (r *Report) Table(w io.Writer) {
+	fmt.Fprintf(w, "faildex bench: %d reports (%.0f MB of report files, %.0f MB of text fields), seed %d, GOMAXPROCS %d, load average %.1f, %s\n",
+		r.N, float64(r.CorpusBytes)/1e6, float64(r.TextBytes)/1e6, r.Seed, r.GoMaxProcs, r.LoadAvg, r.When.Format(time.RFC3339))
+	if r.BuildSeconds > 0 {
+		reused := ""
+		if !r.Built {
+			reused = " (index reused; figures of its build)"
+		}
+		fmt.Fprintf(w, "build: %.1f s, %.1f MB/s of report files, %.0f CPU-s (%.1f MB per CPU-second), peak RSS %.0f MB%s\n",
+			r.BuildSeconds, r.BuildMBps(), r.BuildCPU, float64(r.CorpusBytes)/1e6/max(r.BuildCPU, 1e-9), r.BuildRSSMB, reused)
+	}
+	fmt.Fprintf(w, "index: %.1f MB, %.2fx the report files", float64(r.IndexBytes)/1e6, float64(r.IndexBytes)/float64(r.CorpusBytes))
+	if r.TextBytes > 0 {
+		fmt.Fprintf(w, ", %.2fx the text fields", float64(r.IndexBytes)/float64(r.TextBytes))
+	}
+	fmt.Fprintf(w, "\nopen + first query: %.2f s; mixed requests (4 goroutines): %.0f/s; peak RSS %.0f MB\n\n",
+		r.OpenSeconds, r.Throughput, r.PeakRSSMB)
+	peers := map[string]map[string]Stats{}
+	var names []string
+	for _, s := range r.Peers {
+		if peers[s.Engine] == nil {
+			peers[s.Engine] = map[string]Stats{}
+			names = append(names, s.Engine)
+		}
+		peers[s.Engine][s.Class] = s
+	}
+	fmt.Fprintf(w, "%-15s %8s %9s %9s %9s %9s", "class", "hits", "p50 ms", "p95 ms", "p99 ms", "cpu ms")
+	for _, n := range names {
+		fmt.Fprintf(w, " %16s", n+" p50")
+	}
+	if len(names) > 0 {
+		fmt.Fprintf(w, " %8s", "speedup")
+	}
+	fmt.Fprintln(w)
+	for _, s := range r.Stats {
+		fmt.Fprintf(w, "%-15s %8d %9.3f %9.3f %9.3f %9.3f", s.Class, s.Total, s.P50, s.P95, s.P99, s.CPU)
+		best := 0.0
+		for _, n := range names {
+			p, ok := peers[n][s.Class]
+			if !ok {
+				fmt.Fprintf(w, " %16s", "-")
+				continue
+			}
+			fmt.Fprintf(w, " %16.3f", p.P50)
+			if best == 0 || p.P50 < best {
+				best = p.P50
+			}
+		}
+		if len(names) > 0 {
+			if best > 0 && s.P50 > 0 {
+				fmt.Fprintf(w, " %7.1fx", best/s.P50)
+			} else {
+				fmt.Fprintf(w, " %8s", "-")
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.PeerInfo) > 0 {
+		fmt.Fprintln(w)
+		for _, l := range r.PeerInfo {
+			fmt.Fprintln(w, l)
+		}
+	}
+	fmt.Fprintf(w, "\nlatency: engine.Search plus JSON encoding of the result, in process; cpu: CPU time per request; speedup: best peer p50 / faildex p50\n")
+}

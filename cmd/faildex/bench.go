@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/faildex/faildex/bench"
+)
+
+func init() {
+	register(command{"bench", "measure build and query speed on a synthetic corpus", runBench})
+}
+
+func runBench(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "bench", "[--n N[,N...]] [--peers] [--out DIR] [--reps R]")
+	ns := fs.String("n", "10000", "corpus sizes, comma-separated (e.g. 1000,10000,50000,100000)")
+	peers := fs.Bool("peers", false, "also measure PostgreSQL, SQLite FTS5 and plain bleve (needs the faildex-peers program; see bench/peers)")
+	out := fs.String("out", "bench-out", "work directory: corpora, indexes and results are kept here and reused")
+	reps := fs.Int("reps", 200, "timed repetitions per query class")
+	seed := fs.Uint64("seed", 1, "corpus seed")
+	corpus := fs.String("corpus", defaultDataDir, "real reports the generator learns from")
+	rebuild := fs.Bool("rebuild", false, "rebuild indexes even when they exist")
+	svg := fs.String("svg", "", "write the latency-versus-size plot of every result in --out to this SVG file")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
+	}
+	var sizes []int
+	for _, s := range strings.Split(*ns, ",") {
+		if s == "" && *svg != "" {
+			continue // --n "" --svg FILE: only plot the results kept in --out
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%w: --n: %q is not a positive number", errUsage, s)
+		}
+		sizes = append(sizes, n)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	for _, n := range sizes {
+		cfg := bench.Config{N: n, Seed: *seed, Dir: *out, Corpus: *corpus, Reps: *reps, Rebuild: *rebuild, Log: env.Stderr}
+		rep, err := bench.Run(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		resultFile := filepath.Join(*out, fmt.Sprintf("result-n%d.json", n))
+		if *peers {
+			if err := bench.RunPeers(ctx, cfg, rep); err != nil {
+				return err
+			}
+		} else if old, err := bench.LoadResult(resultFile); err == nil && len(old.Peers) > 0 {
+			// Peers are slow to measure: keep their last results, marked
+			// with when they were taken.
+			bench.KeepPeers(rep, old)
+		}
+		rep.Table(env.Stdout)
+		fmt.Fprintln(env.Stdout)
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(resultFile, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if *svg != "" {
+		reps, err := bench.LoadResults(*out)
+		if err != nil {
+			return err
+		}
+		f, err := os.Create(*svg)
+		if err != nil {
+			return err
+		}
+		bench.WriteSVG(f, reps)
+		if err := f.Close(); err != nil {
+			return err
+		}
+		env.Log.Info().Str("svg", *svg).Int("results", len(reps)).Msg("plot written")
+	}
+	return nil
+}
