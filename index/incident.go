@@ -97,6 +97,11 @@ func (in *Incident) Validate() (warnings []string, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: published date: %v", ErrInvalid, err)
 	}
+	if d.Year() < MinYear || d.Year() > MaxYear {
+		// The index's date fields cannot hold dates far outside this
+		// range; such a date is a typo, not a report from 1066.
+		return nil, fmt.Errorf("%w: published date %s is outside %d-%d", ErrInvalid, d.Format(DateLayout), MinYear, MaxYear)
+	}
 	in.Published = d.Format(DateLayout)
 	for _, f := range TextFields {
 		p := f.Get(in)
@@ -163,6 +168,12 @@ func (in *Incident) Year() int {
 	}
 	return d.Year()
 }
+
+// The range of publication years an incident may have.
+const (
+	MinYear = 1900
+	MaxYear = 2200
+)
 
 // DateLayout is the layout of Incident.Published.
 const DateLayout = "2006-01-02"

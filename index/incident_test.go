@@ -118,6 +118,8 @@ func TestValidate(t *testing.T) {
 		{"id", func(in *Incident) { in.ID = "a b" }, `id "a b" must be`},
 		{"title", func(in *Incident) { in.Title = " \t" }, "missing title"},
 		{"date", func(in *Incident) { in.Published = "2019-02-30" }, "published date"},
+		{"old date", func(in *Incident) { in.Published = "1066-10-14" }, "published date 1066-10-14 is outside 1900-2200"},
+		{"far date", func(in *Incident) { in.Published = "9999-01-01" }, "is outside 1900-2200"},
 		{"UTF-8", func(in *Incident) { in.Fixes = "\xff" }, "fixes is not valid UTF-8"},
 		{"category", func(in *Incident) { in.Taxonomy["colour"] = Classification{Options: []string{"red"}} }, `unknown taxonomy category "colour"`},
 	}
