@@ -253,6 +253,16 @@ func (e *Engine) clauseQuery(c clause) query.Query {
 			pq.SetField(f)
 			pq.SetBoost(boostOf(f))
 			q = pq
+			if stems := prefixStems(terms[0]); len(stems) > 0 {
+				qs := []query.Query{pq}
+				for _, st := range stems {
+					tq := query.NewTermQuery(st)
+					tq.SetField(f)
+					tq.SetBoost(boostOf(f))
+					qs = append(qs, tq)
+				}
+				q = query.NewDisjunctionQuery(qs)
+			}
 		case len(terms) == 1:
 			tq := query.NewTermQuery(terms[0])
 			tq.SetField(f)
@@ -271,6 +281,24 @@ func (e *Engine) clauseQuery(c clause) query.Query {
 		return alts[0]
 	}
 	return query.NewDisjunctionQuery(alts)
+}
+
+// prefixStems returns the index terms that words starting with prefix may
+// have been stemmed to although they do not start with prefix themselves:
+// the index holds stems ("vulner" for "vulnerable", "secur" for
+// "security"), which are usually a little shorter than the word, so
+// "vulnerab*" must also match the term "vulner". The candidates are the
+// prefix cut by one to four letters, keeping at least four.
+func prefixStems(prefix string) []string {
+	r := []rune(prefix)
+	if len(r) < 5 {
+		return nil
+	}
+	var out []string
+	for n := len(r) - 1; n >= 4 && n >= len(r)-4; n-- {
+		out = append(out, string(r[:n]))
+	}
+	return out
 }
 
 // analyze returns the index terms of text.

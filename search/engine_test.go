@@ -438,3 +438,36 @@ func TestFullCorpus(t *testing.T) {
 		search(t, e, Request{Query: q})
 	}
 }
+
+// TestPrefixOfStemmedWords checks that a prefix longer than the stem the
+// index holds still matches: "vulnerab*" finds what "vulnerability" finds,
+// since the index keeps "vulner", and marks the words.
+func TestPrefixOfStemmedWords(t *testing.T) {
+	e := fixedCorpus.engine(t)
+	for _, tt := range []struct{ prefix, word string }{
+		{"vulnerab*", "vulnerability"},
+		{"security*", "security"},
+		{"recording*", "recording"},
+		{"hackers*", "hackers"},
+	} {
+		word := search(t, e, Request{Query: tt.word, Size: MaxSize})
+		pre := search(t, e, Request{Query: tt.prefix, Size: MaxSize})
+		if word.Total == 0 {
+			t.Fatalf("%s: no hits; the test needs a word the corpus has", tt.word)
+		}
+		if pre.Total < word.Total {
+			t.Errorf("%s: %d hits, fewer than %s (%d)", tt.prefix, pre.Total, tt.word, word.Total)
+		}
+		marked := false
+		for _, h := range pre.Hits {
+			for _, f := range h.Fragments {
+				for _, s := range f.HTML {
+					marked = marked || strings.Contains(s, "<mark>")
+				}
+			}
+		}
+		if !marked {
+			t.Errorf("%s: no fragment is marked", tt.prefix)
+		}
+	}
+}

@@ -44,6 +44,9 @@ func (e *Engine) highlightTerms(pq *parsedQuery) highlightTerms {
 			}
 			if c.prefix {
 				m.prefix = strings.ToLower(c.text)
+				for _, st := range prefixStems(m.prefix) {
+					m.terms[st] = true
+				}
 			} else {
 				for _, t := range e.analyze(c.text) {
 					m.terms[t] = true
