@@ -236,13 +236,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.IndexBytes = dirBytes(filepath.Join(gen, "bleve"))
 
 	start := time.Now()
-	ix, err := index.Open(ixDir)
+	eng, err := search.Open(ctx, ixDir)
 	if err != nil {
-		return nil, err
-	}
-	eng, err := search.New(ctx, ix)
-	if err != nil {
-		ix.Close()
 		return nil, err
 	}
 	defer eng.Close()

@@ -97,14 +97,9 @@ var faultQueries = []search.Request{
 // document count and its answers to faultQueries, timing removed.
 func answers(tb testing.TB, dir string) (uint64, string) {
 	tb.Helper()
-	ix, err := index.Open(dir)
+	eng, err := search.Open(context.Background(), dir)
 	if err != nil {
 		tb.Fatalf("opening %s: %v", dir, err)
-	}
-	eng, err := search.New(context.Background(), ix)
-	if err != nil {
-		ix.Close()
-		tb.Fatal(err)
 	}
 	defer eng.Close()
 	var b strings.Builder
@@ -356,17 +351,7 @@ func serveIndex(tb testing.TB, dir string, flags ...string) *instance {
 		close(urlc)
 	}()
 	inst := &instance{Index: dir, cmd: cmd}
-	tb.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	stopAtCleanup(tb, cmd)
 	select {
 	case u, ok := <-urlc:
 		if !ok {

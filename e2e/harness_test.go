@@ -94,6 +94,18 @@ func startServe(tb testing.TB, paths []string, flags ...string) *instance {
 		io.Copy(io.Discard, stderr)
 	}()
 	inst := &instance{Index: ixDir, cmd: cmd}
+	stopAtCleanup(tb, cmd)
+	select {
+	case inst.URL = <-urlc:
+	case <-time.After(60 * time.Second):
+		tb.Fatal("faildex serve did not start within 60 s")
+	}
+	return inst
+}
+
+// stopAtCleanup interrupts cmd when the test ends and waits for it to exit,
+// killing it if it takes more than 10 s.
+func stopAtCleanup(tb testing.TB, cmd *exec.Cmd) {
 	tb.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -105,12 +117,6 @@ func startServe(tb testing.TB, paths []string, flags ...string) *instance {
 			<-done
 		}
 	})
-	select {
-	case inst.URL = <-urlc:
-	case <-time.After(60 * time.Second):
-		tb.Fatal("faildex serve did not start within 60 s")
-	}
-	return inst
 }
 
 // get fetches a path of the instance and returns status and body.

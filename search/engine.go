@@ -82,6 +82,21 @@ func New(ctx context.Context, ix *index.Index) (*Engine, error) {
 	return e, nil
 }
 
+// Open opens the index generation current in dir and prepares an engine
+// over it; closing the engine closes the index.
+func Open(ctx context.Context, dir string) (*Engine, error) {
+	ix, err := index.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	e, err := New(ctx, ix)
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
 // Close releases the reader and closes the index.
 func (e *Engine) Close() error {
 	err := e.reader.Close()

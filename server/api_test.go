@@ -116,13 +116,8 @@ func buildTestIndex(tb testing.TB) string {
 // openTestEngine opens the current generation of dir.
 func openTestEngine(tb testing.TB, dir string) *search.Engine {
 	tb.Helper()
-	ix, err := index.Open(dir)
+	eng, err := search.Open(context.Background(), dir)
 	if err != nil {
-		tb.Fatal(err)
-	}
-	eng, err := search.New(context.Background(), ix)
-	if err != nil {
-		ix.Close()
 		tb.Fatal(err)
 	}
 	return eng
@@ -168,16 +163,7 @@ func newTestServerOn(tb testing.TB, dir string, eng Searcher, cfg Config) *testS
 	cfg.Log = zerolog.New(logs)
 	if cfg.Open == nil && dir != "" {
 		cfg.Open = func(ctx context.Context) (Searcher, error) {
-			ix, err := index.Open(dir)
-			if err != nil {
-				return nil, err
-			}
-			e, err := search.New(ctx, ix)
-			if err != nil {
-				ix.Close()
-				return nil, err
-			}
-			return e, nil
+			return search.Open(ctx, dir)
 		}
 	}
 	srv, err := New(cfg, eng)

@@ -70,13 +70,8 @@ func buildEmbIndex(tb testing.TB, paths []string) string {
 // openEmbEngine opens the index in dir; it is closed when the test ends.
 func openEmbEngine(tb testing.TB, dir string) *search.Engine {
 	tb.Helper()
-	ix, err := index.Open(dir)
+	eng, err := search.Open(context.Background(), dir)
 	if err != nil {
-		tb.Fatal(err)
-	}
-	eng, err := search.New(context.Background(), ix)
-	if err != nil {
-		ix.Close()
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { eng.Close() })

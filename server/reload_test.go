@@ -37,13 +37,8 @@ func TestReloadUnderLoad(t *testing.T) {
 	var mu sync.Mutex
 	var engines []*countingSearcher
 	open := func(ctx context.Context) (Searcher, error) {
-		ix, err := index.Open(dir)
+		e, err := search.Open(ctx, dir)
 		if err != nil {
-			return nil, err
-		}
-		e, err := search.New(ctx, ix)
-		if err != nil {
-			ix.Close()
 			return nil, err
 		}
 		opened.Add(1)

@@ -40,7 +40,7 @@ func runSearch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := openEngine(ctx, *dir)
+	eng, err := search.Open(ctx, *dir)
 	if err != nil {
 		return err
 	}

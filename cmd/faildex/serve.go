@@ -62,20 +62,6 @@ type serveOptions struct {
 	dev            bool
 }
 
-// openEngine opens the index generation that is current now.
-func openEngine(ctx context.Context, dir string) (*search.Engine, error) {
-	ix, err := index.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := search.New(ctx, ix)
-	if err != nil {
-		ix.Close()
-		return nil, err
-	}
-	return eng, nil
-}
-
 func serve(ctx context.Context, env *Env, o serveOptions) error {
 	log := env.Log
 	if !index.Exists(o.dir) {
@@ -91,7 +77,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		log.Warn().Str("index", o.dir).Msg("index exists; serving it as is (run 'faildex index' to rebuild from the given paths)")
 	}
 	start := time.Now()
-	eng, err := openEngine(ctx, o.dir)
+	eng, err := search.Open(ctx, o.dir)
 	if err != nil {
 		if errors.Is(err, index.ErrDamaged) {
 			return fmt.Errorf("%w; rebuild it with 'faildex index --index %s'", err, o.dir)
@@ -107,7 +93,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		AdminToken:     o.adminToken,
 		Dev:            o.dev,
 		Open: func(ctx context.Context) (server.Searcher, error) {
-			return openEngine(ctx, o.dir)
+			return search.Open(ctx, o.dir)
 		},
 	}, eng)
 	if err != nil {
