@@ -38,7 +38,9 @@ func FuzzParseQuery(f *testing.F) {
 			}
 			n += len(g)
 			for _, c := range g {
-				if strings.Contains(c.text, "*") {
+				// A phrase goes through the analyzer, which drops '*';
+				// only a word could become a wildcard query.
+				if !c.phrase && strings.Contains(c.text, "*") {
 					t.Fatalf("%q: wildcard left in clause %q", q, c.text)
 				}
 			}
