@@ -180,6 +180,7 @@ func (e *Engine) plan(req Request) (*plan, error) {
 		incl, excl := true, false
 		dq := query.NewDateRangeInclusiveQuery(start, end, &incl, &excl)
 		dq.SetField(index.FieldPublished)
+		dq.SetBoost(0) // a filter: it does not change relevance
 		p.dateQ = dq
 	}
 	p.text, err = e.textQuery(n.parsed)
@@ -423,7 +424,7 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 		case e.fast != nil && n.Sort != SortRelevance:
 			res.Hits, err = e.orderedHits(ctx, p, matched)
 		case e.fast != nil:
-			res.Hits, err = e.relevanceHits(ctx, p, res.Total)
+			res.Hits, err = e.relevanceHits(ctx, p, matched)
 		default:
 			res.Hits, err = e.hits(ctx, p, res.Total)
 		}
@@ -487,7 +488,7 @@ func (e *Engine) yearCounts(ctxBits *roaring.Bitmap) []YearCount {
 }
 
 // fullQuery is the bleve query for the page of hits: the words, the
-// filters, the negated filters and the date range.
+// filters, the negated filters and the date range. Only the words score.
 func (p *plan) fullQuery() query.Query {
 	var must, mustNot []query.Query
 	if p.text != nil {
@@ -514,11 +515,16 @@ func (p *plan) fullQuery() query.Query {
 	return query.NewBooleanQuery(must, nil, mustNot)
 }
 
+// termsQuery matches any of values in a category field. Its boost is 0: a
+// filter selects incidents but adds nothing to their relevance (a term
+// query of boost 0 has weight 0 in bleve's query norm and scores 0), so
+// relevance is the score of the words alone.
 func termsQuery(field string, values []string) query.Query {
 	qs := make([]query.Query, len(values))
 	for i, v := range values {
 		tq := query.NewTermQuery(v)
 		tq.SetField(field)
+		tq.SetBoost(0)
 		qs[i] = tq
 	}
 	if len(qs) == 1 {

@@ -189,34 +189,32 @@ func (e *Engine) orderedHits(ctx context.Context, p *plan, matched *roaring.Bitm
 			break
 		}
 	}
+	if len(p.terms) > 0 {
+		sc := make([]scored, len(page))
+		for i, d := range page {
+			sc[i] = scored{doc: d}
+		}
+		return e.storedHits(p, sc)
+	}
 	hits := make([]Hit, 0, len(page))
 	for _, d := range page {
-		if len(p.terms) == 0 {
-			b, err := e.fast.stored(d, index.FieldCard)
+		b, err := e.fast.stored(d, index.FieldCard)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			c, err := index.DecodeCard(b)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("search: document %d: card: %w", d, err)
 			}
-			if b != nil {
-				c, err := index.DecodeCard(b)
-				if err != nil {
-					return nil, fmt.Errorf("search: document %d: card: %w", d, err)
-				}
-				hits = append(hits, hitOfCard(&c))
-				continue
-			}
+			hits = append(hits, hitOfCard(&c))
+			continue
 		}
-		b, err := e.fast.stored(d, index.FieldStored)
+		sc, err := e.storedHits(p, []scored{{doc: d}})
 		if err != nil {
 			return nil, err
 		}
-		if b == nil {
-			return nil, fmt.Errorf("search: document %d has no stored incident", d)
-		}
-		in, err := index.DecodeStored(b)
-		if err != nil {
-			return nil, err
-		}
-		hits = append(hits, e.hitOf(&in, 0, p.terms))
+		hits = append(hits, sc[0])
 	}
 	return hits, nil
 }

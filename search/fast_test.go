@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,6 +36,10 @@ func TestFastPathsMatchBleve(t *testing.T) {
 				Request{Sort: sort, Page: page, Size: 5, Query: `"software update" -amazon`},
 				Request{Sort: sort, Page: page, Size: 5, Query: `recor* OR "wake word"`},
 				Request{Sort: sort, Page: page, Size: 5, Query: `e-mail`},
+				// Scored from postings (scoreTree), with filters and dates.
+				Request{Sort: sort, Page: page, Size: 5, Query: "software failure", Filters: map[string][]string{"domain": {"information", "finance"}, "phase": {"design"}}},
+				Request{Sort: sort, Page: page, Size: 4, Query: "ransomware OR malware OR attack -school consequence:property", From: "2012"},
+				Request{Sort: sort, Page: page, Size: 4, Query: "title:system OR summary:update the data"},
 			)
 		}
 	}
@@ -52,6 +57,13 @@ func TestFastPathsMatchBleve(t *testing.T) {
 			t.Fatalf("%+v: %v", req, err)
 		}
 		got.TookMS, want.TookMS = 0, 0
+		// Scores computed from postings add the same terms in another
+		// order than bleve: equal to 1e-9, the last bits may differ.
+		for i := range got.Hits {
+			if i < len(want.Hits) && closeScores(got.Hits[i].Score, want.Hits[i].Score) {
+				got.Hits[i].Score = want.Hits[i].Score
+			}
+		}
 		gj, _ := json.Marshal(got)
 		wj, _ := json.Marshal(want)
 		if string(gj) != string(wj) {
@@ -93,6 +105,31 @@ func TestTextBitsMatchBleve(t *testing.T) {
 		}
 		if !got.Equals(want) {
 			t.Errorf("%q: postings give %d documents, bleve %d", q, got.GetCardinality(), want.GetCardinality())
+		}
+	}
+}
+
+func closeScores(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// TestScoreTreeCoversPlainWords checks which queries are scored from
+// postings (plain words, OR, field scopes, exclusions) and which are left
+// to bleve's searchers (phrases, prefixes, only stop words).
+func TestScoreTreeCoversPlainWords(t *testing.T) {
+	requireShared(t)
+	e := fixedCorpus.engine(t)
+	for q, want := range map[string]bool{
+		"software": true, "wake word": true, "ransomware OR malware -school": true,
+		"title:boeing causes:firmware": true, "the software": true, "consequence:death outage": true,
+		`"wake word"`: false, "recor*": false, "the": false, "wake e-mail": false,
+	} {
+		pq, err := parseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.scoreTree(pq) != nil; got != want {
+			t.Errorf("%q: scored from postings %v, want %v", q, got, want)
 		}
 	}
 }

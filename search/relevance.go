@@ -4,7 +4,9 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -21,7 +23,11 @@ import (
 // break ties, it keeps the best page*size matches in a heap and breaks ties
 // by each document's rank in the date order (-published, _id), which is the
 // same order.
-func (e *Engine) relevanceHits(ctx context.Context, p *plan, total uint64) ([]Hit, error) {
+func (e *Engine) relevanceHits(ctx context.Context, p *plan, matched *roaring.Bitmap) ([]Hit, error) {
+	if root := e.scoreTree(p.n.parsed); root != nil {
+		return e.scoredHits(ctx, p, root, matched)
+	}
+	total := matched.GetCardinality()
 	hits, _, count, err := e.relevanceScan(ctx, p, false)
 	if err != nil {
 		return nil, err
@@ -100,27 +106,60 @@ func (e *Engine) relevanceScan(ctx context.Context, p *plan, withBits bool) ([]H
 	}
 	best := []scored(*h)
 	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
-	from := (n.Page - 1) * n.Size
-	if from >= len(best) {
-		return []Hit{}, bits, count, nil
-	}
-	hits := make([]Hit, 0, len(best)-from)
-	for _, c := range best[from:] {
+	hits, err := e.storedHits(p, best[min((n.Page-1)*n.Size, len(best)):])
+	return hits, bits, count, err
+}
+
+// storedHits returns the hits of scored documents, read from their stored
+// incidents and highlighted, on up to GOMAXPROCS goroutines.
+func (e *Engine) storedHits(p *plan, page []scored) ([]Hit, error) {
+	hits := make([]Hit, len(page))
+	errs := make([]error, len(page))
+	one := func(i int) {
+		c := page[i]
 		b, err := e.fast.stored(c.doc, index.FieldStored)
-		if err != nil {
-			return nil, nil, 0, err
+		if err == nil && b == nil {
+			err = fmt.Errorf("search: document %d has no stored incident", c.doc)
 		}
-		if b == nil {
-			return nil, nil, 0, fmt.Errorf("search: document %d has no stored incident", c.doc)
+		if err != nil {
+			errs[i] = err
+			return
 		}
 		in, err := index.DecodeStored(b)
 		if err != nil {
-			return nil, nil, 0, err
+			errs[i] = err
+			return
 		}
-		hits = append(hits, e.hitOf(&in, c.score, p.terms))
+		hits[i] = e.hitOf(&in, c.score, p.terms)
 	}
-	return hits, bits, count, nil
+	workers := min(runtime.GOMAXPROCS(0), maxScoreWorkers, len(page)/minParallelHits)
+	if workers <= 1 {
+		for i := range page {
+			one(i)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(page); i += workers {
+					one(i)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return hits, nil
 }
+
+// Hits are built in parallel from this many per goroutine.
+const minParallelHits = 4
 
 // singlePass reports whether one scored search can give both the matches
 // (for the facets) and the page of hits: sorted by relevance, with nothing

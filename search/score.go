@@ -1,0 +1,403 @@
+package search
+
+import (
+	"container/heap"
+	"context"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/scorer"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/faildex/faildex/index"
+)
+
+// Relevance by scoring postings directly.
+//
+// For words without phrases or prefixes (the common case), the engine does
+// not run bleve's searchers, which score every match of the words through a
+// disjunction over the prose fields and then discard the ones the filters
+// exclude. It reads the postings of each (field, term) restricted to the
+// documents already known to match (words, filters and date range, from the
+// bitmaps) and computes bleve's BM25 score for them: the same formula, the
+// same statistics (document count, the term's document frequency, the
+// field's average length), the same query norm and the same coordination
+// factor of the disjunctions. Only the order of additions differs, so a
+// score can differ from bleve's in its last bits; scores are therefore
+// rounded (roundScore) before they are compared, which keeps ties ties.
+
+// snode is a node of the scoring tree, shaped like the bleve query that
+// textQuery builds: a conjunction of groups, a group a disjunction of
+// clauses, a clause a disjunction of (field, term) leaves.
+type snode struct {
+	leaf *sleaf
+	kids []*snode
+	conj bool
+}
+
+type sleaf struct {
+	field, term string
+	boost       float64
+	idf, avg    float64
+	weight      float64 // boost * idf * query norm
+	docs        uint64  // documents having the term in the field
+}
+
+// scoreTree returns the scoring tree of the words of pq, or nil when it
+// holds a phrase, a prefix or only stop words (bleve scores those).
+func (e *Engine) scoreTree(pq *parsedQuery) *snode {
+	var groups []*snode
+	for _, g := range pq.groups {
+		var alts []*snode
+		for _, c := range g {
+			if c.prefix {
+				return nil
+			}
+			terms := e.analyze(c.text)
+			switch len(terms) {
+			case 0:
+				continue
+			case 1:
+			default:
+				return nil
+			}
+			fields := c.fields
+			if fields == nil {
+				fields = index.ProseFields()
+			}
+			var leaves []*snode
+			for _, f := range fields {
+				leaves = append(leaves, &snode{leaf: &sleaf{field: f, term: terms[0], boost: boostOf(f)}})
+			}
+			if len(leaves) == 1 {
+				alts = append(alts, leaves[0])
+			} else {
+				alts = append(alts, &snode{kids: leaves})
+			}
+		}
+		switch len(alts) {
+		case 0:
+		case 1:
+			groups = append(groups, alts[0])
+		default:
+			groups = append(groups, &snode{kids: alts})
+		}
+	}
+	switch len(groups) {
+	case 0:
+		return nil
+	case 1:
+		return groups[0]
+	}
+	return &snode{kids: groups, conj: true}
+}
+
+func (n *snode) leaves(out []*sleaf) []*sleaf {
+	if n.leaf != nil {
+		return append(out, n.leaf)
+	}
+	for _, k := range n.kids {
+		out = k.leaves(out)
+	}
+	return out
+}
+
+// prepare computes each leaf's statistics and weight the way bleve's term
+// searchers do.
+func (e *Engine) prepare(ctx context.Context, root *snode) error {
+	docCount, err := e.reader.DocCount()
+	if err != nil {
+		return err
+	}
+	leaves := root.leaves(nil)
+	var sumSq float64
+	for _, l := range leaves {
+		var card int
+		if r, ok := e.reader.(bindex.BM25Reader); ok {
+			if card, err = r.FieldCardinality(l.field); err != nil {
+				return err
+			}
+		}
+		if docCount > 0 || card > 0 {
+			l.avg = math.Ceil(float64(card) / float64(docCount))
+		}
+		tfr, err := e.reader.TermFieldReader(ctx, []byte(l.term), l.field, false, false, false)
+		if err != nil {
+			return err
+		}
+		docTerm := tfr.Count()
+		l.docs = docTerm
+		if err := tfr.Close(); err != nil {
+			return err
+		}
+		if l.avg > 0 {
+			l.idf = math.Log(1 + (float64(docCount)-float64(docTerm)+0.5)/(float64(docTerm)+0.5))
+		} else {
+			l.idf = 1.0 + math.Log(float64(docCount)/float64(docTerm+1.0))
+		}
+		w := l.boost * l.idf
+		sumSq += w * w
+	}
+	norm := 1.0 / math.Sqrt(sumSq)
+	for _, l := range leaves {
+		l.weight = l.boost * l.idf * norm
+	}
+	return nil
+}
+
+// docScore is bleve's TermQueryScorer score of one posting.
+func (l *sleaf) docScore(freq uint64, norm float64) float64 {
+	var tf float64
+	if freq < scorer.MaxSqrtCache {
+		tf = scorer.SqrtCache[int(freq)]
+	} else {
+		tf = math.Sqrt(float64(freq))
+	}
+	var s float64
+	if l.avg > 0 {
+		fieldLength := 1 / (norm * norm)
+		s = l.idf * (tf * bsearch.BM25_k1) /
+			(tf + bsearch.BM25_k1*(1-bsearch.BM25_b+(bsearch.BM25_b*fieldLength/l.avg)))
+	} else {
+		s = tf * norm * l.idf
+	}
+	if l.weight != 1.0 {
+		s *= l.weight
+	}
+	return s
+}
+
+// roundScore drops the last 12 bits of a score's mantissa (keeping about 12
+// significant digits), so that sums of the same terms added in another
+// order compare equal.
+func roundScore(s float64) float64 {
+	b := math.Float64bits(s)
+	return math.Float64frombits((b + 1<<11) &^ (1<<12 - 1))
+}
+
+// scorer evaluates a tree over a fixed, sorted set of documents.
+type postingScorer struct {
+	f      *fastPaths
+	docs   []uint32          // the documents to score, ascending
+	except []*roaring.Bitmap // per segment: its documents not in docs
+}
+
+func (f *fastPaths) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
+	s := &postingScorer{f: f, docs: docs.ToArray(), except: make([]*roaring.Bitmap, len(f.segs))}
+	for i, seg := range f.segs {
+		lo, n := f.offsets[i], seg.Count()
+		in := docs.Clone()
+		in.RemoveRange(0, lo)
+		in.RemoveRange(lo+n, math.MaxUint32+1)
+		local := roaring.AddOffset64(in, -int64(lo))
+		s.except[i] = roaring.Flip(local, 0, n)
+	}
+	return s
+}
+
+// add adds the scores of a leaf to sum (indexed like s.docs) and counts the
+// documents it matches in hits.
+func (s *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits []uint16) error {
+	term := []byte(l.term)
+	pos := 0
+	for i, seg := range s.f.segs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dict, err := seg.Dictionary(l.field)
+		if err != nil {
+			return err
+		}
+		pl, err := dict.PostingsList(term, s.except[i], nil)
+		if err != nil {
+			return err
+		}
+		if pl == nil || pl.Count() == 0 {
+			continue
+		}
+		it := pl.Iterator(true, true, false, nil)
+		base := s.f.offsets[i]
+		for {
+			p, err := it.Next()
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				break
+			}
+			d := uint32(base + p.Number())
+			for pos < len(s.docs) && s.docs[pos] < d {
+				pos++
+			}
+			if pos == len(s.docs) || s.docs[pos] != d {
+				continue // not a candidate (cannot happen with except)
+			}
+			sum[pos] += l.docScore(p.Frequency(), p.Norm())
+			hits[pos]++
+		}
+	}
+	return nil
+}
+
+// addAll adds the scores of leaves to sum and their matches to hits. The
+// leaves are split between up to GOMAXPROCS goroutines, each with its own
+// sums, by a fixed rule (largest postings first, to the least loaded), so
+// that the additions, and the scores to the last bit, are the same on
+// every run.
+func (s *postingScorer) addAll(ctx context.Context, leaves []*sleaf, sum []float64, hits []uint16) error {
+	workers := min(runtime.GOMAXPROCS(0), maxScoreWorkers, len(leaves))
+	if workers <= 1 || len(s.docs) < minParallelDocs {
+		for _, l := range leaves {
+			if err := s.add(ctx, l, sum, hits); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	byCost := append([]*sleaf(nil), leaves...)
+	sort.SliceStable(byCost, func(i, j int) bool { return byCost[i].docs > byCost[j].docs })
+	parts := make([][]*sleaf, workers)
+	load := make([]uint64, workers)
+	for _, l := range byCost {
+		w := 0
+		for i := range load {
+			if load[i] < load[w] {
+				w = i
+			}
+		}
+		parts[w] = append(parts[w], l)
+		load[w] += l.docs + 1
+	}
+	sums := make([][]float64, workers)
+	counts := make([][]uint16, workers)
+	sums[0], counts[0] = sum, hits
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range parts {
+		if w > 0 {
+			sums[w], counts[w] = make([]float64, len(sum)), make([]uint16, len(hits))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, l := range parts[w] {
+				if errs[w] = s.add(ctx, l, sums[w], counts[w]); errs[w] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for w := 1; w < workers; w++ {
+		if errs[w] != nil {
+			return errs[w]
+		}
+		for i, v := range sums[w] {
+			sum[i] += v
+			hits[i] += counts[w][i]
+		}
+	}
+	return errs[0]
+}
+
+// Scoring runs on up to this many goroutines, and only over this many
+// documents or more (below, starting goroutines costs more than it saves).
+const (
+	maxScoreWorkers = 4
+	minParallelDocs = 2048
+)
+
+// eval adds the scores of n to out.
+func (s *postingScorer) eval(ctx context.Context, n *snode, out []float64) error {
+	if n.leaf != nil {
+		hits := make([]uint16, len(s.docs))
+		return s.add(ctx, n.leaf, out, hits)
+	}
+	if n.conj {
+		for _, k := range n.kids {
+			if err := s.eval(ctx, k, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// A disjunction: the sum of the matching children times the share of
+	// children that match.
+	sum := make([]float64, len(s.docs))
+	hits := make([]uint16, len(s.docs))
+	var leaves []*sleaf
+	for _, k := range n.kids {
+		if k.leaf != nil {
+			leaves = append(leaves, k.leaf)
+		}
+	}
+	if err := s.addAll(ctx, leaves, sum, hits); err != nil {
+		return err
+	}
+	var tmp []float64
+	for _, k := range n.kids {
+		if k.leaf != nil {
+			continue
+		}
+		if tmp == nil {
+			tmp = make([]float64, len(s.docs))
+		} else {
+			clear(tmp)
+		}
+		if err := s.eval(ctx, k, tmp); err != nil {
+			return err
+		}
+		for i, v := range tmp {
+			if v != 0 {
+				sum[i] += v
+				hits[i]++
+			}
+		}
+	}
+	total := float64(len(n.kids))
+	for i, v := range sum {
+		if hits[i] > 0 {
+			out[i] += v * (float64(hits[i]) / total)
+		}
+	}
+	return nil
+}
+
+// scoredHits returns the page of hits of matched sorted by relevance, scoring
+// root over the postings.
+func (e *Engine) scoredHits(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap) ([]Hit, error) {
+	n := p.n
+	if err := e.prepare(ctx, root); err != nil {
+		return nil, e.searchErr(err)
+	}
+	ranks, err := e.fast.ranks(ctx, SortDate, n.sortBy[1:])
+	if err != nil {
+		return nil, err
+	}
+	ps := e.fast.newPostingScorer(matched)
+	scores := make([]float64, len(ps.docs))
+	if err := ps.eval(ctx, root, scores); err != nil {
+		return nil, e.searchErr(err)
+	}
+	k := n.Page * n.Size
+	h := make(topHeap, 0, k)
+	for i, d := range ps.docs {
+		c := scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
+		if len(h) < k {
+			h = append(h, c)
+			if len(h) == k {
+				heap.Init(&h)
+			}
+		} else if better(c, h[0]) {
+			h[0] = c
+			heap.Fix(&h, 0)
+		}
+	}
+	best := []scored(h)
+	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
+	return e.storedHits(p, best[min((n.Page-1)*n.Size, len(best)):])
+}
