@@ -328,3 +328,18 @@ func TestBuildDuplicateIDs(t *testing.T) {
 		t.Errorf("Get(7) = %q %s %v; want the later row", in.Title, in.Published, in.Options("phase"))
 	}
 }
+
+func TestCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "-x": "'-x", "@cmd": "'@cmd", "\tx": "'\tx", "\rx": "'\rx",
+		"plain": "plain", "": "", "'quoted": "'quoted", "a=b": "a=b",
+	} {
+		got := CSVSafe(in)
+		if got != want {
+			t.Errorf("CSVSafe(%q) = %q, want %q", in, got, want)
+		}
+		if back := csvUnsafe(got); back != in {
+			t.Errorf("csvUnsafe(%q) = %q, want %q", got, back, in)
+		}
+	}
+}

@@ -401,7 +401,7 @@ func readCSV(name string, r io.Reader, h Handler) error {
 				rowErr = fmt.Errorf("column %q is not valid UTF-8", header[i])
 				break
 			}
-			if _, err := b.set(header[i], v); err != nil {
+			if _, err := b.set(header[i], csvUnsafe(v)); err != nil {
 				rowErr = fmt.Errorf("column %q: %v", header[i], err)
 				break
 			}
@@ -643,4 +643,24 @@ func jsonScalar(v json.RawMessage) (string, error) {
 		return strings.Join(list, ","), nil
 	}
 	return "", errors.New("want a string")
+}
+
+// CSVSafe returns a CSV cell that a spreadsheet will not run as a formula:
+// a cell starting with '=', '+', '-', '@', a tab or a carriage return gets
+// a leading apostrophe (the usual defence against formula injection;
+// spreadsheets show the text without it). readCSV removes it again, so
+// faildex's own CSV exports read back unchanged.
+func CSVSafe(v string) string {
+	if v != "" && strings.IndexByte("=+-@\t\r", v[0]) >= 0 {
+		return "'" + v
+	}
+	return v
+}
+
+// csvUnsafe undoes CSVSafe.
+func csvUnsafe(v string) string {
+	if len(v) >= 2 && v[0] == '\'' && strings.IndexByte("=+-@\t\r", v[1]) >= 0 {
+		return v[1:]
+	}
+	return v
 }

@@ -204,6 +204,9 @@ func (e *csvExport) write(in *index.Incident) error {
 		}
 	}
 	e.row = csvRecord(in, e.row)
+	for i, v := range e.row {
+		e.row[i] = index.CSVSafe(v)
+	}
 	return e.cw.Write(e.row)
 }
 
