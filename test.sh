@@ -20,5 +20,6 @@ fuzz() { go test -run='^$' -fuzz="^$2\$" -fuzztime="${FUZZTIME:-3000x}" "$1"; }
 fuzz ./index FuzzParseText
 fuzz ./index FuzzReadCSV
 fuzz ./index FuzzDecodeJSONL
+fuzz ./index FuzzTaxonomyRow
 fuzz ./search FuzzParseQuery
 fuzz ./server FuzzBibTeX

@@ -195,13 +195,62 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 	return in, warnings, nil
 }
 
-// taxonomyRow matches a taxonomy row, only in taxonomy tables (the regexp is
-// the slow part of parsing, and most lines are elsewhere).
+// taxonomyRow matches a taxonomy row, only in taxonomy tables: it returns
+// what categoryRow.FindStringSubmatch returns (the line, the category name,
+// the rest), but without running the regexp on lines that start with an
+// ASCII word (nearly all), which made it the slow part of parsing.
 func taxonomyRow(inTaxonomy bool, line string) []string {
 	if !inTaxonomy {
 		return nil
 	}
-	return categoryRow.FindStringSubmatch(line)
+	i := 0
+	for i < len(line) && (line[i]|0x20 >= 'a' && line[i]|0x20 <= 'z') {
+		i++
+	}
+	if i < len(line) && line[i] >= 0x80 {
+		// Case folding of non-ASCII letters ('ſ' is 's'): the regexp's.
+		return categoryRow.FindStringSubmatch(line)
+	}
+	if _, ok := LookupCategory(line[:i]); !ok || i == 0 {
+		return nil
+	}
+	name, after := line[:i], line[i:]
+	// rest matches `(?:\s+(.*))?$`: nothing, or spaces then anything
+	// without a line break.
+	rest := func(t string) (string, bool) {
+		if t == "" {
+			return "", true
+		}
+		k := 0
+		for k < len(t) && isRESpace(t[k]) {
+			k++
+		}
+		if k == 0 || strings.IndexByte(t[k:], '\n') >= 0 {
+			return "", false
+		}
+		return t[k:], true
+	}
+	// An optional `\s*\([^)]*\)` first; without it if the rest then fails.
+	k := 0
+	for k < len(after) && isRESpace(after[k]) {
+		k++
+	}
+	if k < len(after) && after[k] == '(' {
+		if end := strings.IndexByte(after[k:], ')'); end >= 0 {
+			if r, ok := rest(after[k+end+1:]); ok {
+				return []string{line, name, r}
+			}
+		}
+	}
+	if r, ok := rest(after); ok {
+		return []string{line, name, r}
+	}
+	return nil
+}
+
+// isRESpace reports whether b is in the regexp class \s.
+func isRESpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r'
 }
 
 func matchPostmortem(line string) (field, rest string, ok bool) {

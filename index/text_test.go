@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -504,4 +505,23 @@ func TestReadTextIDFromFileName(t *testing.T) {
 	if got := c.records[0].Source(); got != path+":1" {
 		t.Errorf("Source() = %q, want %q", got, path+":1")
 	}
+}
+
+// FuzzTaxonomyRow checks that taxonomyRow returns what the categoryRow
+// regexp matches, on any line.
+func FuzzTaxonomyRow(f *testing.F) {
+	for _, s := range []string{
+		"Phase (Design/Operation) design, operation The rationale (x) here.", "phase", "phase ", "phase(x)", "phase(x)y",
+		"phase (x)y", "phase (x", "phases design", "phase: x", "CPS cps", "Consequence\tdeath (a) b", "ſcps x",
+		"behaviour\x00x", "domain \n x", "domain (a\nb) c", "domain  (a) \r", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		got := taxonomyRow(true, line)
+		want := categoryRow.FindStringSubmatch(line)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: taxonomyRow %q, regexp %q", line, got, want)
+		}
+	})
 }
