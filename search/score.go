@@ -183,11 +183,21 @@ func roundScore(s float64) float64 {
 type postingScorer struct {
 	f      *fastPaths
 	docs   []uint32          // the documents to score, ascending
+	pos    []int32           // document number -> index in docs, or -1
 	except []*roaring.Bitmap // per segment: its documents not in docs
 }
 
 func (f *fastPaths) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
 	s := &postingScorer{f: f, docs: docs.ToArray(), except: make([]*roaring.Bitmap, len(f.segs))}
+	if len(s.docs) > 0 {
+		s.pos = make([]int32, s.docs[len(s.docs)-1]+1)
+		for i := range s.pos {
+			s.pos[i] = -1
+		}
+		for i, d := range s.docs {
+			s.pos[d] = int32(i)
+		}
+	}
 	for i, seg := range f.segs {
 		lo, n := f.offsets[i], seg.Count()
 		in := docs.Clone()
@@ -203,7 +213,6 @@ func (f *fastPaths) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
 // documents it matches in hits.
 func (s *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits []uint16) error {
 	term := []byte(l.term)
-	pos := 0
 	for i, seg := range s.f.segs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -229,15 +238,13 @@ func (s *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits [
 			if p == nil {
 				break
 			}
-			d := uint32(base + p.Number())
-			for pos < len(s.docs) && s.docs[pos] < d {
-				pos++
-			}
-			if pos == len(s.docs) || s.docs[pos] != d {
+			d := base + p.Number()
+			if d >= uint64(len(s.pos)) || s.pos[d] < 0 {
 				continue // not a candidate (cannot happen with except)
 			}
-			sum[pos] += l.docScore(p.Frequency(), p.Norm())
-			hits[pos]++
+			at := s.pos[d]
+			sum[at] += l.docScore(p.Frequency(), p.Norm())
+			hits[at]++
 		}
 	}
 	return nil
