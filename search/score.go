@@ -204,7 +204,10 @@ func (f *fastPaths) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
 		in.RemoveRange(0, lo)
 		in.RemoveRange(lo+n, math.MaxUint32+1)
 		local := roaring.AddOffset64(in, -int64(lo))
-		s.except[i] = roaring.Flip(local, 0, n)
+		if ex := roaring.Flip(local, 0, n); !ex.IsEmpty() {
+			// nil when empty: zap iterates unfiltered postings faster.
+			s.except[i] = ex
+		}
 	}
 	return s
 }
@@ -213,6 +216,14 @@ func (f *fastPaths) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
 // documents it matches in hits.
 func (s *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits []uint16) error {
 	term := []byte(l.term)
+	// A posting's score depends only on its frequency and norm, which take
+	// few distinct values: a small direct-mapped cache of docScore saves
+	// most of its divisions.
+	var cache [scoreCacheSize]struct {
+		norm  uint64
+		freq  uint64
+		score float64
+	}
 	for i, seg := range s.f.segs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -243,7 +254,13 @@ func (s *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits [
 				continue // not a candidate (cannot happen with except)
 			}
 			at := s.pos[d]
-			sum[at] += l.docScore(p.Frequency(), p.Norm())
+			freq, norm := p.Frequency(), p.Norm()
+			nb := math.Float64bits(norm)
+			c := &cache[((nb^freq)*0x9E3779B97F4A7C15)>>(64-scoreCacheBits)]
+			if c.norm != nb || c.freq != freq {
+				c.norm, c.freq, c.score = nb, freq, l.docScore(freq, norm)
+			}
+			sum[at] += c.score
 			hits[at]++
 		}
 	}
@@ -316,6 +333,11 @@ func (s *postingScorer) addAll(ctx context.Context, leaves []*sleaf, sum []float
 const (
 	maxScoreWorkers = 4
 	minParallelDocs = 2048
+)
+
+const (
+	scoreCacheBits = 10
+	scoreCacheSize = 1 << scoreCacheBits
 )
 
 // eval adds the scores of n to out.
