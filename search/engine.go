@@ -336,55 +336,18 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 	n := p.n
 
 	// Documents matching the words and the negated filters.
-	base := e.facets.all
+	var base *roaring.Bitmap
 	var scanned []Hit // hits of a single scored pass (singlePass)
 	if e.singlePass(p) {
 		if scanned, base, _, err = e.relevanceScan(ctx, p, true); err != nil {
 			return nil, err
 		}
-	} else if p.text != nil {
-		if e.fast != nil {
-			base, err = e.textBits(ctx, n.parsed)
-		} else {
-			base, err = collect(ctx, e.reader, e.mapping, p.text)
-		}
-		if err != nil {
-			return nil, e.searchErr(err)
-		}
 	}
-	if len(p.excluded) > 0 {
-		base = base.Clone()
-		for cat, vals := range p.excluded {
-			base.AndNot(e.facets.filterBits(cat, vals))
-		}
+	ms, err := e.matchSets(ctx, p, base)
+	if err != nil {
+		return nil, err
 	}
-	var dates *roaring.Bitmap
-	if p.dateQ != nil {
-		if dates, err = collect(ctx, e.reader, e.mapping, p.dateQ); err != nil {
-			return nil, e.searchErr(err)
-		}
-	}
-	filterBits := map[string]*roaring.Bitmap{}
-	for cat, vals := range p.filters {
-		filterBits[cat] = e.facets.filterBits(cat, vals)
-	}
-	// context(skip) is base ∧ dates ∧ every filter but skip's ("" skips
-	// none; "year" skips the dates).
-	context := func(skip string) *roaring.Bitmap {
-		bms := []*roaring.Bitmap{base}
-		if dates != nil && skip != "year" {
-			bms = append(bms, dates)
-		}
-		for cat, bm := range filterBits {
-			if cat != skip {
-				bms = append(bms, bm)
-			}
-		}
-		if len(bms) == 1 {
-			return base
-		}
-		return roaring.FastAnd(bms...)
-	}
+	context, filterBits := ms.context, ms.filters
 	matched := context("")
 	res := &Result{
 		Query:   n.Query,
@@ -434,6 +397,66 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 	}
 	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
+}
+
+// sets holds the documents a request matches, in parts: base (the words
+// and the negated filters), the date range and each category filter.
+type sets struct {
+	base, dates *roaring.Bitmap // dates nil without a range
+	filters     map[string]*roaring.Bitmap
+}
+
+// context returns base ∧ dates ∧ every filter but skip's ("" skips none;
+// "year" skips the dates): the documents a facet of skip counts.
+func (s *sets) context(skip string) *roaring.Bitmap {
+	bms := []*roaring.Bitmap{s.base}
+	if s.dates != nil && skip != "year" {
+		bms = append(bms, s.dates)
+	}
+	for cat, bm := range s.filters {
+		if cat != skip {
+			bms = append(bms, bm)
+		}
+	}
+	if len(bms) == 1 {
+		return s.base
+	}
+	return roaring.FastAnd(bms...)
+}
+
+// matchSets computes the sets of a request; base, when not nil, is the
+// documents matching its words, already known.
+func (e *Engine) matchSets(ctx context.Context, p *plan, base *roaring.Bitmap) (*sets, error) {
+	var err error
+	if base == nil {
+		base = e.facets.all
+		if p.text != nil {
+			if e.fast != nil {
+				base, err = e.textBits(ctx, p.n.parsed)
+			} else {
+				base, err = collect(ctx, e.reader, e.mapping, p.text)
+			}
+			if err != nil {
+				return nil, e.searchErr(err)
+			}
+		}
+	}
+	if len(p.excluded) > 0 {
+		base = base.Clone()
+		for cat, vals := range p.excluded {
+			base.AndNot(e.facets.filterBits(cat, vals))
+		}
+	}
+	s := &sets{base: base, filters: map[string]*roaring.Bitmap{}}
+	if p.dateQ != nil {
+		if s.dates, err = collect(ctx, e.reader, e.mapping, p.dateQ); err != nil {
+			return nil, e.searchErr(err)
+		}
+	}
+	for cat, vals := range p.filters {
+		s.filters[cat] = e.facets.filterBits(cat, vals)
+	}
+	return s, nil
 }
 
 func (e *Engine) facet(c index.Category, ctxBits *roaring.Bitmap, selected []string) Facet {
@@ -610,6 +633,13 @@ func (e *Engine) Each(ctx context.Context, req Request, fn func(*index.Incident)
 	if err != nil {
 		return err
 	}
+	if e.fast != nil {
+		if docs, ok, err := e.eachOrder(ctx, p); err != nil {
+			return err
+		} else if ok {
+			return e.eachStored(ctx, docs, fn)
+		}
+	}
 	q := p.fullQuery()
 	var after []string
 	for {
@@ -643,6 +673,70 @@ func (e *Engine) Each(ctx context.Context, req Request, fn func(*index.Incident)
 }
 
 const eachPage = 200
+
+// eachOrder returns every document matching a request, in its order, from
+// the fast paths: the matching bitmap in a fixed sort order, or scored
+// from postings for relevance. ok is false for relevance over phrases or
+// prefixes, which bleve's searchers score.
+func (e *Engine) eachOrder(ctx context.Context, p *plan) (docs []uint32, ok bool, err error) {
+	ms, err := e.matchSets(ctx, p, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	matched := ms.context("")
+	if p.n.Sort != SortRelevance {
+		order, err := e.fast.order(ctx, p.n.Sort, p.n.sortBy)
+		if err != nil {
+			return nil, false, err
+		}
+		docs = make([]uint32, 0, matched.GetCardinality())
+		for _, d := range order {
+			if matched.Contains(d) {
+				docs = append(docs, d)
+			}
+		}
+		return docs, true, nil
+	}
+	root := e.scoreTree(p.n.parsed)
+	if root == nil {
+		return nil, false, nil
+	}
+	best, err := e.score(ctx, p, root, matched, int(matched.GetCardinality()))
+	if err != nil {
+		return nil, false, err
+	}
+	docs = make([]uint32, len(best))
+	for i, c := range best {
+		docs[i] = c.doc
+	}
+	return docs, true, nil
+}
+
+// eachStored calls fn with the stored incident of each document.
+func (e *Engine) eachStored(ctx context.Context, docs []uint32, fn func(*index.Incident) error) error {
+	for i, d := range docs {
+		if i&255 == 0 {
+			if err := ctx.Err(); err != nil {
+				return e.searchErr(err)
+			}
+		}
+		b, err := e.fast.stored(d, index.FieldStored)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return fmt.Errorf("search: document %d has no stored incident", d)
+		}
+		in, err := index.DecodeStored(b)
+		if err != nil {
+			return err
+		}
+		if err := fn(&in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // IndexSize returns the size on disk of the index generation, in bytes.
 func (e *Engine) IndexSize() int64 {

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"github.com/faildex/faildex/index"
 	"math"
 	"testing"
 
@@ -130,6 +131,45 @@ func TestScoreTreeCoversPlainWords(t *testing.T) {
 		}
 		if got := e.scoreTree(pq) != nil; got != want {
 			t.Errorf("%q: scored from postings %v, want %v", q, got, want)
+		}
+	}
+}
+
+// TestEachFastMatchesBleve checks that exporting through the fast paths
+// gives the incidents bleve's paged searches give, in the same order.
+func TestEachFastMatchesBleve(t *testing.T) {
+	requireShared(t)
+	e := fullCorpus.engine(t)
+	fast := e.fast
+	defer func() { e.fast = fast }()
+	ids := func(req Request) []string {
+		var out []string
+		if err := e.Each(context.Background(), req, func(in *index.Incident) error {
+			out = append(out, in.ID)
+			return nil
+		}); err != nil {
+			t.Fatalf("%+v: %v", req, err)
+		}
+		return out
+	}
+	for _, sort := range []string{"", SortRelevance, SortDate, SortOldest, SortTitle, SortArticles} {
+		for _, req := range []Request{
+			{Sort: sort},
+			{Sort: sort, Query: "software failure", Filters: map[string][]string{"domain": {"information", "finance"}}},
+			{Sort: sort, Query: "ransomware OR malware -school", From: "2012"},
+			{Sort: sort, Query: `"wake word" OR recor*`},
+			{Sort: sort, Query: "-consequence:property", To: "2020"},
+		} {
+			e.fast = fast
+			got := ids(req)
+			e.fast = nil
+			want := ids(req)
+			if len(want) == 0 && req.Query == "" {
+				t.Fatalf("%+v: nothing exported", req)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%+v: fast export differs from bleve's (-bleve +fast):\n%s", req, diff)
+			}
 		}
 	}
 }

@@ -400,10 +400,20 @@ func (s *postingScorer) eval(ctx context.Context, n *snode, out []float64) error
 // root over the postings.
 func (e *Engine) scoredHits(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap) ([]Hit, error) {
 	n := p.n
+	best, err := e.score(ctx, p, root, matched, n.Page*n.Size)
+	if err != nil {
+		return nil, err
+	}
+	return e.storedHits(p, best[min((n.Page-1)*n.Size, len(best)):])
+}
+
+// score scores root over the postings of the documents in matched and
+// returns the best k, best first (by score, then newest first, then id).
+func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap, k int) ([]scored, error) {
 	if err := e.prepare(ctx, root); err != nil {
 		return nil, e.searchErr(err)
 	}
-	ranks, err := e.fast.ranks(ctx, SortDate, n.sortBy[1:])
+	ranks, err := e.fast.ranks(ctx, SortDate, p.n.sortBy[1:])
 	if err != nil {
 		return nil, err
 	}
@@ -412,8 +422,10 @@ func (e *Engine) scoredHits(ctx context.Context, p *plan, root *snode, matched *
 	if err := ps.eval(ctx, root, scores); err != nil {
 		return nil, e.searchErr(err)
 	}
-	k := n.Page * n.Size
-	h := make(topHeap, 0, k)
+	if k <= 0 {
+		return nil, nil
+	}
+	h := make(topHeap, 0, min(k, len(ps.docs)))
 	for i, d := range ps.docs {
 		c := scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
 		if len(h) < k {
@@ -428,5 +440,5 @@ func (e *Engine) scoredHits(ctx context.Context, p *plan, root *snode, matched *
 	}
 	best := []scored(h)
 	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
-	return e.storedHits(p, best[min((n.Page-1)*n.Size, len(best)):])
+	return best, nil
 }
