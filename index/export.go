@@ -125,14 +125,7 @@ func (ix *Index) eachByID(ctx context.Context, fn func(*Incident) error) (ok boo
 					return true, err
 				}
 			}
-			var id string
-			err := seg.VisitStoredFields(n, func(field string, typ byte, value []byte, pos []uint64) bool {
-				if field == "_id" {
-					id = string(value)
-					return false
-				}
-				return true
-			})
+			id, err := docID(seg, n)
 			if err != nil {
 				return true, err
 			}
@@ -169,4 +162,24 @@ func (ix *Index) eachByID(ctx context.Context, fn func(*Incident) error) (ok boo
 		}
 	}
 	return true, nil
+}
+
+// docID returns the id of document n of a segment. zap segments read it
+// without decompressing the stored fields. Otherwise the stored fields are
+// visited to the end: a zap visitor that stops at "_id" returns its
+// decoding context to a sync.Pool twice (zapx v17.2.3), after which two
+// goroutines can decode into the same buffer.
+func docID(seg segment.Segment, n uint64) (string, error) {
+	if d, ok := seg.(interface{ DocID(uint64) ([]byte, error) }); ok {
+		b, err := d.DocID(n)
+		return string(b), err
+	}
+	var id string
+	err := seg.VisitStoredFields(n, func(field string, typ byte, value []byte, pos []uint64) bool {
+		if field == "_id" {
+			id = string(value)
+		}
+		return true
+	})
+	return id, err
 }
