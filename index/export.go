@@ -90,10 +90,10 @@ func WriteJSONL(w io.Writer, in *Incident) error {
 }
 
 // eachByID is Each over every incident, straight from the segments of a
-// scorch index: the live documents' ids sorted once, then each stored
-// incident read by its document number. Paging with bleve searches sorted
-// by id would scan every document once per page. ok is false when the
-// index is not scorch.
+// scorch index: the live documents in id order (computed once for an index
+// opened read-only), then each stored incident read by its document
+// number. Paging with bleve searches sorted by id would visit every
+// document once per page. ok is false when the index is not scorch.
 func (ix *Index) eachByID(ctx context.Context, fn func(*Incident) error) (ok bool, err error) {
 	adv, err := ix.Advanced()
 	if err != nil {
@@ -108,60 +108,122 @@ func (ix *Index) eachByID(ctx context.Context, fn func(*Incident) error) (ok boo
 	if !isSnap {
 		return false, nil
 	}
-	type doc struct {
-		id  string
-		seg segment.Segment
-		num uint64
-	}
-	var docs []doc
+	var segs []segment.Segment
 	for _, ss := range snap.Segments() {
+		segs = append(segs, ss.Segment())
+	}
+	docs, err := ix.idOrder(ctx, snap)
+	if err != nil {
+		return true, err
+	}
+	// One goroutine reads and decodes incidents ahead while fn handles the
+	// previous ones (in an export, encodes them): two cores, one stream.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type decoded struct {
+		in  *Incident
+		err error
+	}
+	out := make(chan decoded, 64)
+	go func() {
+		defer close(out)
+		for i, d := range docs {
+			if i&255 == 0 && ctx.Err() != nil {
+				return // the consumer sees ctx.Err()
+			}
+			in, err := readStored(segs[d.seg], d)
+			select {
+			case out <- decoded{in, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for d := range out {
+		if d.err != nil {
+			return true, d.err
+		}
+		if err := fn(d.in); err != nil {
+			return true, err
+		}
+	}
+	return true, ctx.Err()
+}
+
+// readStored decodes the stored incident of a document.
+func readStored(seg segment.Segment, d docRef) (*Incident, error) {
+	var stored []byte
+	err := seg.VisitStoredFields(uint64(d.num), func(field string, typ byte, value []byte, pos []uint64) bool {
+		if field == FieldStored {
+			stored = append([]byte(nil), value...)
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if stored == nil {
+		return nil, fmt.Errorf("document %d of segment %d: no stored incident", d.num, d.seg)
+	}
+	in, err := DecodeStored(stored)
+	if err != nil {
+		return nil, fmt.Errorf("document %d of segment %d: %w", d.num, d.seg, err)
+	}
+	return &in, nil
+}
+
+// docRef is a document: its segment's position in the snapshot and its
+// number in the segment.
+type docRef struct {
+	seg int32
+	num uint32
+}
+
+// idOrder returns the live documents of snap in id order.
+func (ix *Index) idOrder(ctx context.Context, snap *scorch.IndexSnapshot) ([]docRef, error) {
+	if ix.readOnly {
+		ix.byID.Lock()
+		defer ix.byID.Unlock()
+		if ix.byID.docs != nil {
+			return ix.byID.docs, nil
+		}
+	}
+	type entry struct {
+		id  string
+		ref docRef
+	}
+	var all []entry
+	for si, ss := range snap.Segments() {
 		seg, deleted := ss.Segment(), ss.Deleted()
 		for n := uint64(0); n < seg.Count(); n++ {
+			if n&1023 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
 			if deleted != nil && deleted.Contains(uint32(n)) {
 				continue
 			}
-			if n&1023 == 0 {
-				if err := ctx.Err(); err != nil {
-					return true, err
-				}
-			}
 			id, err := docID(seg, n)
 			if err != nil {
-				return true, err
+				return nil, err
 			}
-			docs = append(docs, doc{id: id, seg: seg, num: n})
+			all = append(all, entry{id, docRef{int32(si), uint32(n)}})
 		}
 	}
-	sort.Slice(docs, func(i, j int) bool { return docs[i].id < docs[j].id })
-	for i, d := range docs {
-		if i&255 == 0 {
-			if err := ctx.Err(); err != nil {
-				return true, err
-			}
-		}
-		var stored []byte
-		err := d.seg.VisitStoredFields(d.num, func(field string, typ byte, value []byte, pos []uint64) bool {
-			if field == FieldStored {
-				stored = append([]byte(nil), value...)
-				return false
-			}
-			return true
-		})
-		if err != nil {
-			return true, err
-		}
-		if stored == nil {
-			return true, fmt.Errorf("%s: no stored incident", d.id)
-		}
-		in, err := DecodeStored(stored)
-		if err != nil {
-			return true, fmt.Errorf("%s: %w", d.id, err)
-		}
-		if err := fn(&in); err != nil {
-			return true, err
-		}
+	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	docs := make([]docRef, len(all))
+	for i, e := range all {
+		docs[i] = e.ref
 	}
-	return true, nil
+	if ix.readOnly {
+		ix.byID.docs = docs
+	}
+	return docs, nil
 }
 
 // docID returns the id of document n of a segment. zap segments read it

@@ -77,6 +77,12 @@ type Index struct {
 	Dir      string // the index directory (DIR)
 	Gen      string // the generation's directory
 	Manifest Manifest
+
+	readOnly bool // opened by Open: its documents never change
+	byID     struct {
+		sync.Mutex
+		docs []docRef // every live document, in id order (see eachByID)
+	}
 }
 
 // Open opens the generation DIR/current points at, read-only, after checking
@@ -105,7 +111,7 @@ func Open(dir string) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("%w: %s holds %d documents, manifest says %d", ErrDamaged, gen, n, m.Count)
 	}
-	return &Index{Index: bi, Dir: dir, Gen: gen, Manifest: m}, nil
+	return &Index{Index: bi, Dir: dir, Gen: gen, Manifest: m, readOnly: true}, nil
 }
 
 func openBleve(path string) (bi bleve.Index, err error) {

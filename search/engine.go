@@ -712,30 +712,62 @@ func (e *Engine) eachOrder(ctx context.Context, p *plan) (docs []uint32, ok bool
 	return docs, true, nil
 }
 
-// eachStored calls fn with the stored incident of each document.
+// eachStored calls fn with the stored incident of each document. One
+// goroutine reads and decodes incidents ahead while fn handles (in an
+// export, encodes) the previous ones.
 func (e *Engine) eachStored(ctx context.Context, docs []uint32, fn func(*index.Incident) error) error {
-	for i, d := range docs {
-		if i&255 == 0 {
-			if err := ctx.Err(); err != nil {
-				return e.searchErr(err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type decoded struct {
+		in  *index.Incident
+		err error
+	}
+	out := make(chan decoded, 64)
+	go func() {
+		defer close(out)
+		for i, d := range docs {
+			if i&255 == 0 && ctx.Err() != nil {
+				return // the consumer sees ctx.Err()
+			}
+			in, err := e.storedIncident(d)
+			select {
+			case out <- decoded{in, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
 			}
 		}
-		b, err := e.fast.stored(d, index.FieldStored)
-		if err != nil {
-			return err
+	}()
+	for d := range out {
+		if d.err != nil {
+			return d.err
 		}
-		if b == nil {
-			return fmt.Errorf("search: document %d has no stored incident", d)
-		}
-		in, err := index.DecodeStored(b)
-		if err != nil {
-			return err
-		}
-		if err := fn(&in); err != nil {
+		if err := fn(d.in); err != nil {
 			return err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return e.searchErr(err)
+	}
 	return nil
+}
+
+// storedIncident decodes the stored incident of document d.
+func (e *Engine) storedIncident(d uint32) (*index.Incident, error) {
+	b, err := e.fast.stored(d, index.FieldStored)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, fmt.Errorf("search: document %d has no stored incident", d)
+	}
+	in, err := index.DecodeStored(b)
+	if err != nil {
+		return nil, err
+	}
+	return &in, nil
 }
 
 // IndexSize returns the size on disk of the index generation, in bytes.
