@@ -179,7 +179,7 @@ func roundScore(s float64) float64 {
 	return math.Float64frombits((b + 1<<11) &^ (1<<12 - 1))
 }
 
-// scorer evaluates a tree over a fixed, sorted set of documents.
+// postingScorer evaluates a tree over a fixed, sorted set of documents.
 type postingScorer struct {
 	f      *fastPaths
 	docs   []uint32          // the documents to score, ascending
