@@ -116,8 +116,17 @@ func (ix *Index) eachByID(ctx context.Context, fn func(*Incident) error) (ok boo
 	if err != nil {
 		return true, err
 	}
-	// One goroutine reads and decodes incidents ahead while fn handles the
-	// previous ones (in an export, encodes them): two cores, one stream.
+	err = ReadAhead(ctx, len(docs), func(i int) (*Incident, error) {
+		return readStored(segs[docs[i].seg], docs[i])
+	}, fn)
+	return true, err
+}
+
+// ReadAhead calls fn with read(0), ..., read(n-1), in order, while one
+// goroutine runs read ahead of it (up to 64 incidents): in an export, one
+// core decodes stored incidents while the other encodes them. It stops at
+// the first error of read or fn, or when ctx is done (returning ctx.Err()).
+func ReadAhead(ctx context.Context, n int, read func(i int) (*Incident, error), fn func(*Incident) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type decoded struct {
@@ -127,11 +136,11 @@ func (ix *Index) eachByID(ctx context.Context, fn func(*Incident) error) (ok boo
 	out := make(chan decoded, 64)
 	go func() {
 		defer close(out)
-		for i, d := range docs {
+		for i := range n {
 			if i&255 == 0 && ctx.Err() != nil {
 				return // the consumer sees ctx.Err()
 			}
-			in, err := readStored(segs[d.seg], d)
+			in, err := read(i)
 			select {
 			case out <- decoded{in, err}:
 			case <-ctx.Done():
@@ -144,13 +153,13 @@ func (ix *Index) eachByID(ctx context.Context, fn func(*Incident) error) (ok boo
 	}()
 	for d := range out {
 		if d.err != nil {
-			return true, d.err
+			return d.err
 		}
 		if err := fn(d.in); err != nil {
-			return true, err
+			return err
 		}
 	}
-	return true, ctx.Err()
+	return ctx.Err()
 }
 
 // readStored decodes the stored incident of a document.

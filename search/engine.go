@@ -712,46 +712,16 @@ func (e *Engine) eachOrder(ctx context.Context, p *plan) (docs []uint32, ok bool
 	return docs, true, nil
 }
 
-// eachStored calls fn with the stored incident of each document. One
-// goroutine reads and decodes incidents ahead while fn handles (in an
-// export, encodes) the previous ones.
+// eachStored calls fn with the stored incident of each document, read
+// ahead by another goroutine (index.ReadAhead).
 func (e *Engine) eachStored(ctx context.Context, docs []uint32, fn func(*index.Incident) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type decoded struct {
-		in  *index.Incident
-		err error
-	}
-	out := make(chan decoded, 64)
-	go func() {
-		defer close(out)
-		for i, d := range docs {
-			if i&255 == 0 && ctx.Err() != nil {
-				return // the consumer sees ctx.Err()
-			}
-			in, err := e.storedIncident(d)
-			select {
-			case out <- decoded{in, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	for d := range out {
-		if d.err != nil {
-			return d.err
-		}
-		if err := fn(d.in); err != nil {
-			return err
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	err := index.ReadAhead(ctx, len(docs), func(i int) (*index.Incident, error) {
+		return e.storedIncident(docs[i])
+	}, fn)
+	if err != nil && err == ctx.Err() {
 		return e.searchErr(err)
 	}
-	return nil
+	return err
 }
 
 // storedIncident decodes the stored incident of document d.
