@@ -651,15 +651,18 @@ func jsonScalar(v json.RawMessage) (string, error) {
 // spreadsheets show the text without it). readCSV removes it again, so
 // faildex's own CSV exports read back unchanged.
 func CSVSafe(v string) string {
-	if v != "" && strings.IndexByte("=+-@\t\r", v[0]) >= 0 {
+	if v != "" && strings.IndexByte(formulaStarts, v[0]) >= 0 {
 		return "'" + v
 	}
 	return v
 }
 
+// formulaStarts are the first bytes that make a spreadsheet cell a formula.
+const formulaStarts = "=+-@\t\r"
+
 // csvUnsafe undoes CSVSafe.
 func csvUnsafe(v string) string {
-	if len(v) >= 2 && v[0] == '\'' && strings.IndexByte("=+-@\t\r", v[1]) >= 0 {
+	if len(v) >= 2 && v[0] == '\'' && strings.IndexByte(formulaStarts, v[1]) >= 0 {
 		return v[1:]
 	}
 	return v

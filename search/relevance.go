@@ -12,8 +12,6 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	bindex "github.com/blevesearch/bleve_index_api"
-
-	"github.com/faildex/faildex/index"
 )
 
 // relevanceHits returns the page of hits of a request sorted by relevance.
@@ -116,21 +114,12 @@ func (e *Engine) storedHits(p *plan, page []scored) ([]Hit, error) {
 	hits := make([]Hit, len(page))
 	errs := make([]error, len(page))
 	one := func(i int) {
-		c := page[i]
-		b, err := e.fast.stored(c.doc, index.FieldStored)
-		if err == nil && b == nil {
-			err = fmt.Errorf("search: document %d has no stored incident", c.doc)
-		}
+		in, err := e.storedIncident(page[i].doc)
 		if err != nil {
 			errs[i] = err
 			return
 		}
-		in, err := index.DecodeStored(b)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		hits[i] = e.hitOf(&in, c.score, p.terms)
+		hits[i] = e.hitOf(in, page[i].score, p.terms)
 	}
 	workers := min(runtime.GOMAXPROCS(0), maxScoreWorkers, len(page)/minParallelHits)
 	if workers <= 1 {
