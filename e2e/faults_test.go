@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -314,56 +313,6 @@ func runWithFileSizeLimit(tb testing.TB, limit uint64, args ...string) (int, str
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
-}
-
-// serveIndex runs `faildex serve` on an existing index directory and stops
-// it when the test ends.
-func serveIndex(tb testing.TB, dir string, flags ...string) *instance {
-	tb.Helper()
-	args := append([]string{"serve", "--index", dir, "--addr", "127.0.0.1:0"}, flags...)
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "FAILDEX_ADMIN_TOKEN=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	var logMu sync.Mutex
-	var logs strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			logMu.Lock()
-			logs.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			var line struct {
-				Message string `json:"message"`
-				URL     string `json:"url"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
-				urlc <- line.URL
-			}
-		}
-		close(urlc)
-	}()
-	inst := &instance{Index: dir, cmd: cmd}
-	stopAtCleanup(tb, cmd)
-	select {
-	case u, ok := <-urlc:
-		if !ok {
-			logMu.Lock()
-			defer logMu.Unlock()
-			tb.Fatalf("faildex serve exited before serving:\n%s", logs.String())
-		}
-		inst.URL = u
-	case <-time.After(60 * time.Second):
-		tb.Fatal("faildex serve did not start within 60 s")
-	}
-	return inst
 }
 
 // resign rewrites the manifest of dir's current generation with the files'

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,8 +66,14 @@ type instance struct {
 func startServe(tb testing.TB, paths []string, flags ...string) *instance {
 	tb.Helper()
 	ixDir := filepath.Join(tb.TempDir(), "index")
-	args := append([]string{"serve", "--index", ixDir, "--addr", "127.0.0.1:0"}, flags...)
-	args = append(args, paths...)
+	return serveIndex(tb, ixDir, append(flags, paths...)...)
+}
+
+// serveIndex runs `faildex serve` on an existing index directory and stops
+// it when the test ends.
+func serveIndex(tb testing.TB, dir string, flags ...string) *instance {
+	tb.Helper()
+	args := append([]string{"serve", "--index", dir, "--addr", "127.0.0.1:0"}, flags...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "FAILDEX_ADMIN_TOKEN=")
 	stderr, err := cmd.StderrPipe()
@@ -77,11 +84,16 @@ func startServe(tb testing.TB, paths []string, flags ...string) *instance {
 		tb.Fatal(err)
 	}
 	urlc := make(chan string, 1)
+	var logMu sync.Mutex
+	var logs strings.Builder
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		sent := false
 		for sc.Scan() {
+			logMu.Lock()
+			logs.WriteString(sc.Text() + "\n")
+			logMu.Unlock()
 			var line struct {
 				Message string `json:"message"`
 				URL     string `json:"url"`
@@ -91,12 +103,19 @@ func startServe(tb testing.TB, paths []string, flags ...string) *instance {
 				sent = true
 			}
 		}
-		io.Copy(io.Discard, stderr)
+		io.Copy(io.Discard, stderr) // after an overlong line: keep draining
+		close(urlc)
 	}()
-	inst := &instance{Index: ixDir, cmd: cmd}
+	inst := &instance{Index: dir, cmd: cmd}
 	stopAtCleanup(tb, cmd)
 	select {
-	case inst.URL = <-urlc:
+	case u, ok := <-urlc:
+		if !ok {
+			logMu.Lock()
+			defer logMu.Unlock()
+			tb.Fatalf("faildex serve exited before serving:\n%s", logs.String())
+		}
+		inst.URL = u
 	case <-time.After(60 * time.Second):
 		tb.Fatal("faildex serve did not start within 60 s")
 	}
