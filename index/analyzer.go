@@ -51,6 +51,7 @@ func init() {
 	for _, name := range []string{fastEnglish, fastEnglishOffsets} {
 		registerEnglish(name, name == fastEnglishOffsets)
 	}
+	registerWords()
 }
 
 // dropOffsets is the token filter that zeroes byte offsets.
@@ -81,7 +82,7 @@ func registerEnglish(name string, offsets bool) {
 		if err != nil {
 			return nil, err
 		}
-		filters := []analysis.TokenFilter{poss, lower, stop, stems}
+		filters := []analysis.TokenFilter{poss, foldUnicode{}, lower, stop, stems}
 		if !offsets {
 			filters = append(filters, dropOffsets{})
 		}

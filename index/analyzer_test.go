@@ -15,10 +15,15 @@ import (
 func analyzers(tb testing.TB) (want, got analysis.Analyzer) {
 	tb.Helper()
 	cache := registry.NewCache()
-	want, err := cache.AnalyzerNamed(en.AnalyzerName)
+	en, err := cache.AnalyzerNamed(en.AnalyzerName)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// The reference is bleve's English analyzer with the Unicode folding
+	// step inserted before lower-casing, as in the prose analyzer.
+	d := *en.(*analysis.DefaultAnalyzer)
+	d.TokenFilters = append([]analysis.TokenFilter{d.TokenFilters[0], foldUnicode{}}, d.TokenFilters[1:]...)
+	want = &d
 	got, err = cache.AnalyzerNamed(TextAnalyzer)
 	if err != nil {
 		tb.Fatal(err)
@@ -42,7 +47,8 @@ func sameTokens(tb testing.TB, want, got analysis.Analyzer, text string) {
 }
 
 // TestAnalyzerMatchesEnglish checks that the prose analyzer (with offsets)
-// produces exactly the tokens of bleve's English analyzer, on the bundled
+// produces exactly the tokens of bleve's English analyzer with Unicode
+// folding, on the bundled
 // and shared reports and on random text built to hit the word-boundary
 // rules, and that the indexing analyzer differs only in having no offsets.
 func TestAnalyzerMatchesEnglish(t *testing.T) {
@@ -103,5 +109,26 @@ func BenchmarkAnalyzer(b *testing.B) {
 				a.an.Analyze(append([]byte(nil), data...))
 			}
 		})
+	}
+}
+
+// TestFoldUnicode checks that compatibility and case forms index as their
+// plain forms, with offsets into the text as written.
+func TestFoldUnicode(t *testing.T) {
+	_, a := analyzers(t)
+	for text, want := range map[string]string{
+		"ｃｒａｓｈ":    "crash",
+		"CRASH":    "crash",
+		"ﬁle":      "file",
+		"İstanbul": "istanbul",
+		"Ｅｑｕｉｆａｘ":  "equifax",
+	} {
+		toks := a.Analyze([]byte(text))
+		if len(toks) != 1 || string(toks[0].Term) != want || toks[0].Start != 0 || toks[0].End != len(text) {
+			t.Errorf("%q analyses to %v, want one token %q over the whole text", text, toks, want)
+		}
+	}
+	if got, want := Fold("Ｃｒａｓｈ"), "crash"; got != want {
+		t.Errorf("Fold = %q, want %q", got, want)
 	}
 }

@@ -22,16 +22,18 @@ const (
 	FieldArticles  = "article_count" // number of cited articles
 	FieldTitleSort = "title_sort"    // keyword, folded title for sorting
 	FieldStored    = "_src"          // the stored incident (stored.go), not indexed
+	FieldIDWords   = "id_words"      // the words of the incident's id, prose
+	FieldWords     = "words"         // vocabulary: every prose word as written (WordsAnalyzer)
 )
 
 // ProseFields lists every analysed prose field in the index: the incident's
-// TextFields plus rationale and sources.
+// TextFields plus rationale, sources and the words of the id.
 func ProseFields() []string {
-	names := make([]string, 0, len(TextFields)+2)
+	names := make([]string, 0, len(TextFields)+3)
 	for _, f := range TextFields {
 		names = append(names, f.Name)
 	}
-	return append(names, FieldRationale, FieldSources)
+	return append(names, FieldRationale, FieldSources, FieldIDWords)
 }
 
 // Analyzer is the analyzer of every prose field: bleve's English analyzer
@@ -68,6 +70,10 @@ func NewMapping() mapping.IndexMapping {
 	for _, c := range Taxonomy {
 		doc.AddFieldMappingsAt(c.Name, kw())
 	}
+	words := mapping.NewTextFieldMapping()
+	words.Analyzer = WordsAnalyzer
+	words.Store, words.IncludeInAll, words.IncludeTermVectors, words.DocValues = false, false, false, false
+	doc.AddFieldMappingsAt(FieldWords, words)
 	doc.AddFieldMappingsAt(FieldYear, kw())
 	doc.AddFieldMappingsAt(FieldTitleSort, kw())
 
@@ -120,11 +126,17 @@ func Document(in *Incident) (map[string]any, error) {
 		FieldArticles:  float64(len(in.Articles)),
 		FieldTitleSort: strings.ToLower(in.Title),
 	}
+	// The vocabulary holds the words of every prose field but the sources
+	// (addresses and outlet names).
+	words := make([]string, 0, len(TextFields)+2)
 	for _, f := range TextFields {
 		if v := *f.Get(in); v != "" {
 			doc[f.Name] = v
+			words = append(words, v)
 		}
 	}
+	doc[FieldIDWords] = in.ID
+	words = append(words, in.ID)
 	var rationale []string
 	for _, c := range Taxonomy {
 		cl, ok := in.Taxonomy[c.Name]
@@ -138,7 +150,9 @@ func Document(in *Incident) (map[string]any, error) {
 	}
 	if len(rationale) > 0 {
 		doc[FieldRationale] = strings.Join(rationale, "\n")
+		words = append(words, rationale...)
 	}
+	doc[FieldWords] = strings.Join(words, "\n")
 	if len(in.Sources) > 0 {
 		doc[FieldSources] = strings.Join(in.Sources, "\n")
 	}
