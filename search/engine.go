@@ -151,7 +151,8 @@ func (e *Engine) plan(req Request) (*plan, error) {
 			yf := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
 			yt := time.Date(y, 12, 31, 0, 0, 0, 0, time.UTC)
 			if f.negated {
-				return nil, &Error{Param: "q", Pos: f.pos, Msg: "-year: is not supported; use from and to"}
+				n.parsed.notice("-year: cannot exclude a year; it was left out (use from and to).")
+				continue
 			}
 			if from.IsZero() || yf.After(from) {
 				from = yf
@@ -395,6 +396,7 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 	}
+	res.Notices = n.parsed.notices
 	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
 }

@@ -365,9 +365,7 @@ func TestSearchErrors(t *testing.T) {
 		pos   int
 		msg   string
 	}{
-		{"negated year", Request{Query: "alexa -year:2018"}, "q", 6, "-year: is not supported"},
 		{"option unknown to the index", Request{Filters: map[string][]string{"domain": {"space"}}}, "domain", -1, `unknown option "space"`},
-		{"query error", Request{Query: `"wake`}, "q", 0, "unbalanced quote"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,7 +42,8 @@ type clause struct {
 // filterClause is a category (or year) filter written inline.
 type filterClause struct {
 	category string
-	value    string
+	value    string // normalised option
+	raw      string // as typed
 	negated  bool
 	pos      int
 }
@@ -53,6 +54,7 @@ type parsedQuery struct {
 	groups   [][]clause
 	excluded []clause
 	filters  []filterClause
+	notices  []string // how the query was read, for the person who typed it
 }
 
 func (p *parsedQuery) empty() bool {
@@ -94,19 +96,27 @@ func FieldNames() []string {
 	return append(names, "year")
 }
 
-// parseQuery parses the query language. Errors are *Error with Param "q"
-// and the byte position of the problem.
-func parseQuery(q string) (*parsedQuery, error) {
-	if len(q) > MaxQueryBytes {
-		return nil, &Error{Param: "q", Pos: -1, Msg: fmt.Sprintf("query is %d bytes; the limit is %d", len(q), MaxQueryBytes)}
-	}
+// parseQuery reads a query typed by a person. It never fails: what the
+// query language cannot take (an unknown field, an unbalanced quote, a
+// stray OR or wildcard, too many words) is read as plain words or left out,
+// and a notice says how. Category filters written inline are checked later,
+// against the index (normalize).
+func parseQuery(q string) *parsedQuery {
+	p := &parsedQuery{}
 	if !utf8.ValidString(q) {
-		return nil, &Error{Param: "q", Pos: -1, Msg: "query is not valid UTF-8"}
+		q = strings.ToValidUTF8(q, " ")
+		p.notice("Bytes that are not UTF-8 text were read as spaces.")
+	}
+	if len(q) > MaxQueryBytes {
+		cut := MaxQueryBytes
+		for cut > 0 && !utf8.RuneStart(q[cut]) {
+			cut--
+		}
+		q = q[:cut]
+		p.notice(fmt.Sprintf("The query was cut to its first %d bytes.", MaxQueryBytes))
 	}
 	q = cleanQuery(q)
-	p := &parsedQuery{}
 	var pendingOr bool
-	var orPos int
 	terms := 0
 	i := 0
 	for {
@@ -120,9 +130,10 @@ func parseQuery(q string) (*parsedQuery, error) {
 		// OR operator.
 		if strings.HasPrefix(q[i:], "OR") && (i+2 == len(q) || q[i+2] == ' ') {
 			if len(p.groups) == 0 || pendingOr {
-				return nil, &Error{Param: "q", Pos: start, Msg: "OR needs a word on each side"}
+				p.notice("OR needs a word on each side; it was ignored.")
+			} else {
+				pendingOr = true
 			}
-			pendingOr, orPos = true, start
 			i += 2
 			continue
 		}
@@ -137,23 +148,25 @@ func parseQuery(q string) (*parsedQuery, error) {
 		if name, n := fieldPrefix(q[i:]); n > 0 {
 			value := q[i+n:]
 			lname := strings.ToLower(name)
+			_, isCategory := index.LookupCategory(lname)
 			switch {
+			case fieldAliases[lname] == nil && lname != "year" && !isCategory:
+				// "Error: connection timed out": the name is a word.
+				p.notice(fmt.Sprintf("%q is not a field name; it was read as a word.", index.Truncate(name, 40)+":"))
+				p.addWord(clause{text: name, pos: start}, negated, &pendingOr, &terms)
+				i += n
+				continue
 			case value == "" || value[0] == ' ':
-				return nil, &Error{Param: "q", Pos: start, Msg: fmt.Sprintf("%s: needs a value", name)}
+				p.notice(fmt.Sprintf("%s: has no value; it was read as a word.", name))
+				p.addWord(clause{text: name, pos: start}, negated, &pendingOr, &terms)
+				i += n
+				continue
 			case fieldAliases[lname] != nil:
 				fields = fieldAliases[lname]
-				i += n
-			case lname == "year":
-				category = "year"
-				i += n
 			default:
-				if _, ok := index.LookupCategory(lname); ok {
-					category = lname
-					i += n
-				} else {
-					return nil, &Error{Param: "q", Pos: start, Msg: fmt.Sprintf("unknown field %q; known fields: %s", name, strings.Join(FieldNames(), ", "))}
-				}
+				category = lname
 			}
+			i += n
 		}
 		// The value: a quoted phrase or a word up to the next space.
 		valueStart := i
@@ -162,13 +175,16 @@ func parseQuery(q string) (*parsedQuery, error) {
 		if i < len(q) && q[i] == '"' {
 			end := strings.IndexByte(q[i+1:], '"')
 			if end < 0 {
-				return nil, &Error{Param: "q", Pos: i, Msg: "unbalanced quote: a phrase must end with \""}
+				// An unbalanced quote: the rest is read as words.
+				p.notice("A quote was not closed; the words after it were read without it.")
+				i++
+				continue
 			}
 			text = q[i+1 : i+1+end]
 			i += end + 2
 			phrase = true
-			if strings.TrimSpace(text) == "" {
-				return nil, &Error{Param: "q", Pos: start, Msg: "empty phrase"}
+			if !hasWordChars(text) {
+				continue
 			}
 		} else {
 			end := strings.IndexByte(q[i:], ' ')
@@ -178,51 +194,77 @@ func parseQuery(q string) (*parsedQuery, error) {
 			text = q[i : i+end]
 			i += end
 			if strings.Contains(text, `"`) {
-				return nil, &Error{Param: "q", Pos: start + strings.Index(q[start:], `"`), Msg: "unbalanced quote: a phrase must start with \" before a word"}
+				p.notice("A quote inside a word was ignored; put quotes around whole words for a phrase.")
+				text = strings.ReplaceAll(text, `"`, " ")
 			}
 		}
 		if category != "" {
 			if pendingOr {
-				return nil, &Error{Param: "q", Pos: orPos, Msg: "OR cannot join a category filter; repeat the category parameter instead"}
+				p.notice("OR cannot join a category filter; it was ignored.")
+				pendingOr = false
 			}
-			p.filters = append(p.filters, filterClause{category: category, value: index.NormalizeOption(text), negated: negated, pos: start})
+			p.filters = append(p.filters, filterClause{category: category, value: index.NormalizeOption(text), raw: text, negated: negated, pos: start})
 			continue
 		}
 		c := clause{fields: fields, text: text, phrase: phrase, pos: start}
 		if !phrase {
-			if err := checkWildcards(&c, valueStart); err != nil {
-				return nil, err
-			}
+			p.readWildcards(&c, valueStart)
 		}
 		if !hasWordChars(c.text) {
 			// Punctuation only ("-", "&&"): nothing to match.
-			if fields != nil {
-				return nil, &Error{Param: "q", Pos: start, Msg: "field value has no words"}
+			continue
+		}
+		if strings.Contains(c.text, " ") && !phrase {
+			// A word that a stray quote split: each part is a word.
+			for _, w := range strings.Fields(c.text) {
+				p.addWord(clause{fields: fields, text: w, pos: start}, negated, &pendingOr, &terms)
 			}
 			continue
 		}
-		terms++
-		if terms > MaxTerms {
-			return nil, &Error{Param: "q", Pos: start, Msg: fmt.Sprintf("too many terms; the limit is %d", MaxTerms)}
-		}
-		switch {
-		case negated:
-			if pendingOr {
-				return nil, &Error{Param: "q", Pos: orPos, Msg: "OR cannot join an excluded word"}
-			}
-			p.excluded = append(p.excluded, c)
-		case pendingOr:
-			last := len(p.groups) - 1
-			p.groups[last] = append(p.groups[last], c)
-			pendingOr = false
-		default:
-			p.groups = append(p.groups, []clause{c})
-		}
+		p.addWord(c, negated, &pendingOr, &terms)
 	}
 	if pendingOr {
-		return nil, &Error{Param: "q", Pos: orPos, Msg: "OR needs a word on each side"}
+		p.notice("OR needs a word on each side; it was ignored.")
 	}
-	return p, nil
+	return p
+}
+
+// notice records how part of the query was read.
+func (p *parsedQuery) notice(msg string) {
+	for _, n := range p.notices {
+		if n == msg {
+			return
+		}
+	}
+	p.notices = append(p.notices, msg)
+}
+
+// addWord adds a word, prefix or phrase to the query: excluded, joined to
+// the previous group by a pending OR, or as a group of its own. Words past
+// MaxTerms are left out with a notice.
+func (p *parsedQuery) addWord(c clause, negated bool, pendingOr *bool, terms *int) {
+	if !hasWordChars(c.text) {
+		return
+	}
+	if *terms >= MaxTerms {
+		p.notice(fmt.Sprintf("Only the first %d words were used.", MaxTerms))
+		return
+	}
+	*terms++
+	switch {
+	case negated:
+		if *pendingOr {
+			p.notice("OR cannot join an excluded word; it was ignored.")
+			*pendingOr = false
+		}
+		p.excluded = append(p.excluded, c)
+	case *pendingOr:
+		last := len(p.groups) - 1
+		p.groups[last] = append(p.groups[last], c)
+		*pendingOr = false
+	default:
+		p.groups = append(p.groups, []clause{c})
+	}
 }
 
 // cleanQuery replaces control, format (zero-width, bidi) and other space
@@ -266,27 +308,28 @@ func fieldPrefix(s string) (string, int) {
 	return name, colon + 1
 }
 
-// checkWildcards allows one trailing '*' (a prefix of at least MinPrefix
-// letters) and rejects every other wildcard or regexp form. at is the byte
-// offset of c.text in the query, after any '-' and field prefix.
-func checkWildcards(c *clause, at int) error {
+// readWildcards makes a word ending in '*' a prefix (at least MinPrefix
+// letters or digits before it); every other '*' is dropped with a notice,
+// and a prefix too short is read as a word. at is the byte offset of
+// c.text in the query, after any '-' and field prefix.
+func (p *parsedQuery) readWildcards(c *clause, at int) {
 	t := c.text
 	star := strings.IndexByte(t, '*')
 	if star < 0 {
-		return nil
+		return
 	}
-	switch {
-	case star == 0:
-		return &Error{Param: "q", Pos: at, Msg: "wildcards are only allowed at the end of a word (\"recor*\")"}
-	case star != len(t)-1:
-		return &Error{Param: "q", Pos: at + star, Msg: "'*' is only allowed at the end of a word"}
+	if star == len(t)-1 && !strings.Contains(t[:star], "*") {
+		stem := t[:star]
+		if utf8.RuneCountInString(stem) >= MinPrefix && isWord(stem) {
+			c.text, c.prefix = stem, true
+			return
+		}
+		p.notice(fmt.Sprintf("A prefix search needs at least %d letters or digits before '*'; %q was read as a word.", MinPrefix, index.Truncate(t, 40)))
+		c.text = strings.ReplaceAll(t, "*", " ")
+		return
 	}
-	stem := t[:star]
-	if utf8.RuneCountInString(stem) < MinPrefix || !isWord(stem) {
-		return &Error{Param: "q", Pos: at, Msg: fmt.Sprintf("a prefix search needs at least %d letters or digits before '*'", MinPrefix)}
-	}
-	c.text, c.prefix = stem, true
-	return nil
+	p.notice("'*' works only at the end of a word (\"recor*\"); other wildcards were ignored.")
+	c.text = strings.ReplaceAll(t, "*", " ")
 }
 
 func isWord(s string) bool {
@@ -305,4 +348,77 @@ func hasWordChars(s string) bool {
 		}
 	}
 	return false
+}
+
+// checkFilters reads the category filters written in the query against the
+// index: a year that is not one is left out; an option the category does
+// not have is corrected to the nearest option (by value or label, within
+// two edits) or else read as words; filters past MaxFilterValues (with
+// already counted from the parameters) are left out. Each case adds a
+// notice.
+func (p *parsedQuery) checkFilters(known func(cat, value string) bool, already int) {
+	kept := p.filters[:0]
+	total := already
+	for _, f := range p.filters {
+		if f.category == "year" {
+			if !yearPattern.MatchString(f.value) {
+				p.notice(fmt.Sprintf("year:%s is not a year; it was left out.", index.Truncate(f.raw, 20)))
+				continue
+			}
+		} else if !known(f.category, f.value) {
+			c, _ := index.LookupCategory(f.category)
+			if v, ok := nearestOption(c, f.raw, known); ok {
+				p.notice(fmt.Sprintf("%s:%s was read as %s:%s (%s).", f.category, index.Truncate(f.raw, 40), f.category, v, c.OptionLabel(v)))
+				f.value = v
+			} else {
+				p.notice(fmt.Sprintf("%s has no option %q; it was read as words.", c.Label, index.Truncate(f.raw, 40)))
+				for _, w := range strings.FieldsFunc(f.raw, func(r rune) bool { return r == '_' || r == '-' || r == ' ' }) {
+					terms := len(p.excluded)
+					for _, g := range p.groups {
+						terms += len(g)
+					}
+					pending := false
+					p.addWord(clause{text: w, pos: f.pos}, f.negated, &pending, &terms)
+				}
+				continue
+			}
+		}
+		if f.category != "year" {
+			if total >= MaxFilterValues {
+				p.notice(fmt.Sprintf("Only the first %d filter values were used.", MaxFilterValues))
+				continue
+			}
+			total++
+		}
+		kept = append(kept, f)
+	}
+	p.filters = kept
+}
+
+// nearestOption returns the option of c nearest to what was typed, by value
+// or by label, within two edits (one for short words); ok is false when none
+// is that near or two are equally near.
+func nearestOption(c *index.Category, typed string, known func(cat, value string) bool) (string, bool) {
+	norm := index.NormalizeOption(typed)
+	best, bestDist, tie := "", 3, false
+	for _, o := range c.Options {
+		if !known(c.Name, o.Value) {
+			continue
+		}
+		d := min(damerau(norm, o.Value), damerau(norm, index.NormalizeOption(o.Label)))
+		switch {
+		case d < bestDist:
+			best, bestDist, tie = o.Value, d, false
+		case d == bestDist && o.Value != best:
+			tie = true
+		}
+	}
+	limit := 2
+	if utf8.RuneCountInString(norm) < 5 {
+		limit = 1
+	}
+	if best == "" || tie || bestDist > limit {
+		return "", false
+	}
+	return best, true
 }

@@ -145,9 +145,10 @@ func TestParseQuery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%.40q", tt.q), func(t *testing.T) {
-			got, err := parseQuery(tt.q)
-			if err != nil {
-				t.Fatalf("parseQuery(%q): %v", tt.q, err)
+			got := parseQuery(tt.q)
+			got.notices = nil
+			for i := range got.filters {
+				got.filters[i].raw = ""
 			}
 			if diff := cmp.Diff(&tt.want, got, parsedOpts); diff != "" {
 				t.Errorf("parseQuery(%q) (-want +got):\n%s", tt.q, diff)
@@ -174,8 +175,8 @@ func TestParseQueryLimits(t *testing.T) {
 		strings.Repeat("é", MaxQueryBytes/2),   // the limit is in bytes
 	}
 	for _, q := range ok {
-		if _, err := parseQuery(q); err != nil {
-			t.Errorf("parseQuery(%.60q): %v", q, err)
+		if p := parseQuery(q); len(p.notices) > 0 {
+			t.Errorf("parseQuery(%.60q): %q", q, p.notices)
 		}
 	}
 }
@@ -218,84 +219,81 @@ func wantError(tb testing.TB, err error, param string, pos int, msg string) *Err
 	return e
 }
 
-var queryErrors = []errorCase{
-	{"unbalanced quote", `"wake word`, "q", 0, "unbalanced quote"},
-	{"unbalanced quote later", `alexa "wake word`, "q", 6, "unbalanced quote"},
-	{"closing quote only", `wake word"`, "q", 9, "unbalanced quote"},
-	{"quote inside word", `wa"ke`, "q", 2, "unbalanced quote"},
-	{"unbalanced quote after field", `title:"wake`, "q", 6, "unbalanced quote"},
-	{"quote after phrase", `"wake" word"`, "q", 11, "unbalanced quote"},
-	{"empty phrase", `""`, "q", 0, "empty phrase"},
-	{"blank phrase", `alexa "  "`, "q", 6, "empty phrase"},
-	{"unknown field", "foo:bar", "q", 0, `unknown field "foo"`},
-	{"unknown field later", "alexa colour:red", "q", 6, `unknown field "colour"`},
-	{"unknown negated field", "alexa -colour:red", "q", 6, `unknown field "colour"`},
-	{"empty field value", "title:", "q", 0, "title: needs a value"},
-	{"field value after space", "alexa title: boeing", "q", 6, "title: needs a value"},
-	{"empty category value", "consequence:", "q", 0, "consequence: needs a value"},
-	{"empty year", "year:", "q", 0, "year: needs a value"},
-	{"empty phrase in field", `title:""`, "q", 0, "empty phrase"},
-	{"field value without words", "title:&&", "q", 0, "field value has no words"},
-	{"OR at start", "OR alexa", "q", 0, "OR needs a word on each side"},
-	{"OR at end", "alexa OR", "q", 6, "OR needs a word on each side"},
-	{"OR twice", "alexa OR OR echo", "q", 9, "OR needs a word on each side"},
-	{"OR before punctuation", "alexa OR &&", "q", 6, "OR needs a word on each side"},
-	{"OR after exclusion only", "-hack OR alexa", "q", 6, "OR needs a word on each side"},
-	{"OR with exclusion", "alexa OR -hack", "q", 6, "OR cannot join an excluded word"},
-	{"OR with filter", "alexa OR consequence:death", "q", 6, "OR cannot join a category filter"},
-	{"leading wildcard", "*foo", "q", 0, "only allowed at the end"},
-	{"leading wildcard excluded", "alexa -*foo", "q", 7, "only allowed at the end"},
-	{"leading wildcard in field", "title:*foo", "q", 6, "only allowed at the end"},
-	{"star alone", "*", "q", 0, "only allowed at the end"},
-	{"short prefix", "a*", "q", 0, "at least 3 letters"},
-	{"short prefix 2", "ab*", "q", 0, "at least 3 letters"},
-	{"short prefix in field", "title:ab*", "q", 6, "at least 3 letters"},
-	{"short multibyte prefix", "éé*", "q", 0, "at least 3 letters"},
-	{"prefix with punctuation", "e-m*", "q", 0, "at least 3 letters"},
-	{"regexp any", "/.*/", "q", 2, "'*' is only allowed at the end"},
-	{"regexp alternation", "/(a|aa)*b/", "q", 7, "'*' is only allowed at the end"},
-	{"middle wildcard", "re*cord", "q", 2, "'*' is only allowed at the end"},
-	{"middle wildcard in field", "title:re*cord", "q", 8, "'*' is only allowed at the end"},
-	{"double star", "record**", "q", 6, "'*' is only allowed at the end"},
-	{"wildcard after zero-width space", "\u200b*foo", "q", 3, "only allowed at the end"},
-	{"field after NUL", "a\x00title:", "q", 2, "title: needs a value"},
-	{"too long", strings.Repeat("a", MaxQueryBytes+1), "q", -1, "the limit is 1000"},
-	{"too long in bytes", strings.Repeat("é", MaxQueryBytes/2+1), "q", -1, "the limit is 1000"},
-	{"too many terms", terms(MaxTerms + 1), "q", len(terms(MaxTerms)) + 1, "too many terms; the limit is 32"},
-	{"too many terms with exclusion", terms(MaxTerms) + " -x", "q", len(terms(MaxTerms)) + 1, "too many terms"},
-	{"too many terms, short words", strings.Repeat("a ", 500), "q", 2 * MaxTerms, "too many terms"},
-	{"invalid UTF-8", "caf\xe9", "q", -1, "not valid UTF-8"},
-	{"invalid UTF-8 after limit check", "wake \xff\xfe word", "q", -1, "not valid UTF-8"},
+// lenientCases are queries outside the query language: each is read as
+// words (want lists the words of each group, then "-" and the excluded
+// words), with a notice containing notice.
+var lenientCases = []struct {
+	name, q string
+	want    []string
+	notice  string
+}{
+	{"unbalanced quote", `"wake word`, []string{"wake", "word"}, "quote was not closed"},
+	{"unbalanced quote later", `alexa "wake word`, []string{"alexa", "wake", "word"}, "quote was not closed"},
+	{"closing quote only", `wake word"`, []string{"wake", "word"}, "quote inside a word"},
+	{"quote inside word", `wa"ke`, []string{"wa", "ke"}, "quote inside a word"},
+	{"unbalanced quote after field", `title:"wake`, []string{"wake"}, "quote was not closed"},
+	{"unknown field", "foo:bar", []string{"foo", "bar"}, `"foo:" is not a field name`},
+	{"pasted log line", "Error: connection timed out", []string{"Error", "connection", "timed", "out"}, `"Error:" is not a field name`},
+	{"unknown negated field", "alexa -colour:red", []string{"alexa", "red", "-", "colour"}, `"colour:" is not a field name`},
+	{"empty field value", "title:", []string{"title"}, "title: has no value"},
+	{"field value after space", "alexa title: boeing", []string{"alexa", "title", "boeing"}, "title: has no value"},
+	{"OR at start", "OR alexa", []string{"alexa"}, "OR needs a word on each side"},
+	{"OR at end", "alexa OR", []string{"alexa"}, "OR needs a word on each side"},
+	{"OR twice", "alexa OR OR echo", []string{"alexa echo"}, "OR needs a word on each side"},
+	{"OR with exclusion", "alexa OR -hack", []string{"alexa", "-", "hack"}, "OR cannot join an excluded word"},
+	{"OR with filter", "alexa OR consequence:death", []string{"alexa"}, "OR cannot join a category filter"},
+	{"leading wildcard", "*foo", []string{"foo"}, "only at the end of a word"},
+	{"star alone", "alexa *", []string{"alexa"}, "at least 3 letters"},
+	{"short prefix", "ab*", []string{"ab"}, "at least 3 letters"},
+	{"middle wildcard", "re*cord", []string{"re", "cord"}, "only at the end of a word"},
+	{"double star", "record**", []string{"record"}, "only at the end of a word"},
+	{"too long", strings.Repeat("a ", MaxQueryBytes), nil, "cut to its first 1000 bytes"},
+	{"too many terms", terms(MaxTerms + 1), strings.Fields(terms(MaxTerms)), "first 32 words"},
+	{"invalid UTF-8", "caf\xe9 crash", []string{"caf", "crash"}, "not UTF-8"},
 }
 
-func TestParseQueryErrors(t *testing.T) {
-	for _, tt := range queryErrors {
+func TestParseQueryLenient(t *testing.T) {
+	for _, tt := range lenientCases {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseQuery(tt.q)
-			if err == nil {
-				t.Fatalf("parseQuery(%.60q) = %+v, want an error", tt.q, got)
+			p := parseQuery(tt.q)
+			var got []string
+			for _, g := range p.groups {
+				var alts []string
+				for _, c := range g {
+					alts = append(alts, c.text)
+				}
+				got = append(got, strings.Join(alts, " "))
 			}
-			wantError(t, err, tt.param, tt.pos, tt.msg)
+			if len(p.excluded) > 0 {
+				got = append(got, "-")
+				for _, c := range p.excluded {
+					got = append(got, c.text)
+				}
+			}
+			if tt.want != nil {
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("parseQuery(%.60q) words (-want +got):\n%s", tt.q, diff)
+				}
+			}
+			if !strings.Contains(strings.Join(p.notices, "\n"), tt.notice) {
+				t.Errorf("parseQuery(%.60q) notices %q, want one containing %q", tt.q, p.notices, tt.notice)
+			}
 		})
 	}
 }
 
-func TestUnknownFieldListsKnownFields(t *testing.T) {
-	_, err := parseQuery("colour:red")
-	e := wantError(t, err, "q", 0, "known fields: ")
-	if e == nil {
-		return
-	}
-	for _, f := range FieldNames() {
-		if !strings.Contains(e.Msg, f) {
-			t.Errorf("message %q does not list %q", e.Msg, f)
+// TestParseQueryNoNotice checks that queries in the language are read
+// without notices.
+func TestParseQueryNoNotice(t *testing.T) {
+	for _, q := range []string{"wake word", `"wake word"`, "alexa -hack", "title:boeing", "recor*", "a OR b", "consequence:death x", "10:30 http://x"} {
+		if p := parseQuery(q); len(p.notices) > 0 {
+			t.Errorf("parseQuery(%q) notices %q, want none", q, p.notices)
 		}
 	}
-	// Every listed name is accepted.
+	// Every listed field name is a field.
 	for _, f := range FieldNames() {
-		q := f + ":x"
-		if _, err := parseQuery(q); err != nil {
-			t.Errorf("parseQuery(%q): %v", q, err)
+		if p := parseQuery(f + ":x"); len(p.notices) > 0 {
+			t.Errorf("parseQuery(%q) notices %q", f+":x", p.notices)
 		}
 	}
 }
@@ -418,9 +416,6 @@ func TestNormalizeErrors(t *testing.T) {
 		{"not a date", Request{To: "yesterday"}, "to", -1, "is not a date"},
 		{"from after to", Request{From: "2020", To: "2019"}, "to", -1, "is before from"},
 		{"from after to, days", Request{From: "2019-05-02", To: "2019-05-01"}, "to", -1, "is before from"},
-		{"only exclusions", Request{Query: "-hack"}, "q", 0, "cannot only exclude words"},
-		{"only exclusions, later", Request{Query: "&& -hack -crash"}, "q", 3, "cannot only exclude words"},
-		{"only excluded stop words", Request{Query: "-the"}, "q", 0, "cannot only exclude words"},
 		{"unknown category", Request{Filters: map[string][]string{"colour": {"red"}}}, "colour", -1, "unknown category"},
 		{"category in upper case", Request{Filters: map[string][]string{"Domain": {"health"}}}, "Domain", -1, "unknown category"},
 		{"year is not a category", Request{Filters: map[string][]string{"year": {"2018"}}}, "year", -1, "unknown category"},
@@ -428,12 +423,6 @@ func TestNormalizeErrors(t *testing.T) {
 			`unknown option "doom"; options: death, harm, basic, property, delay, non-human, no_consequence, theoretical_consequence, other, unknown`},
 		{"unnormalised option", Request{Filters: map[string][]string{"consequence": {"Death"}}}, "consequence", -1, `unknown option "Death"`},
 		{"first bad category in name order", Request{Filters: map[string][]string{"domain": {"x"}, "consequence": {"y"}, "behaviour": {"z"}}}, "behaviour", -1, `unknown option "z"`},
-		{"unknown inline option", Request{Query: "alexa consequence:doom"}, "q", 6, `unknown option "doom" for consequence; options: death,`},
-		{"unknown inline option, negated", Request{Query: "alexa -domain:space"}, "q", 6, `unknown option "space" for domain`},
-		{"inline value seen only elsewhere", Request{Query: "phase:custom"}, "q", 0, `unknown option "custom" for phase`},
-		{"year not a year", Request{Query: "year:18"}, "q", 0, "year:18 is not a year"},
-		{"year with letters", Request{Query: "alexa year:twenty"}, "q", 6, "year:twenty is not a year"},
-		{"query error comes through", Request{Query: "wake*word"}, "q", 4, "'*' is only allowed"},
 		{"too many filter values", Request{Filters: manyValues}, "q", -1, "too many filter values; the limit is 64"},
 	}
 	known := func(cat, value string) bool {
@@ -473,8 +462,6 @@ func TestErrorMessagesQuoteInput(t *testing.T) {
 		{"markup before a colon", url.Values{"q": {"<b>:x"}}, false},
 		{"markup after an unbalanced quote", url.Values{"q": {`"<img src=x onerror=alert(1)>`}}, false},
 		{"markup in a wildcard", url.Values{"q": {"*<b>"}}, false},
-		{"markup in an inline option", url.Values{"q": {"consequence:<b>"}}, true},
-		{"markup in a year", url.Values{"q": {"year:<b>"}}, true},
 		{"markup in sort", url.Values{"sort": {"<b>"}}, true},
 		{"markup in from", url.Values{"from": {"<b>"}}, true},
 		{"markup in page", url.Values{"page": {"<b>"}}, true},
@@ -671,5 +658,51 @@ func TestClone(t *testing.T) {
 	c.Filters["consequence"] = []string{"death"}
 	if diff := cmp.Diff(Request{Query: "x", Filters: map[string][]string{"domain": {"health"}}}, req); diff != "" {
 		t.Errorf("changing a clone changed the request (-want +got):\n%s", diff)
+	}
+}
+
+// TestNormalizeReadsQuery checks how category filters written in the query
+// are read against the index: corrected, read as words or left out, each
+// with a notice, never an error.
+func TestNormalizeReadsQuery(t *testing.T) {
+	for _, tt := range []struct {
+		q       string
+		filters []string // category:value kept
+		words   []string
+		notice  string
+	}{
+		{"alexa consequence:deth", []string{"consequence:death"}, []string{"alexa"}, "consequence:deth was read as consequence:death (Death)"},
+		{"consequence:Non-Human", []string{"consequence:non-human"}, nil, ""},
+		{"alexa consequence:doom", nil, []string{"alexa", "doom"}, `Consequence has no option "doom"`},
+		{"alexa -domain:spaceflight", nil, []string{"alexa", "-spaceflight"}, `has no option "spaceflight"`},
+		{"year:18", nil, nil, "year:18 is not a year"},
+		{"alexa year:twenty", nil, []string{"alexa"}, "year:twenty is not a year"},
+		{"-hack", nil, []string{"-hack"}, ""},
+	} {
+		n, err := Request{Query: tt.q}.normalize(vocabulary)
+		if err != nil {
+			t.Errorf("normalize(%q): %v", tt.q, err)
+			continue
+		}
+		var filters, words []string
+		for _, f := range n.parsed.filters {
+			filters = append(filters, f.category+":"+f.value)
+		}
+		for _, g := range n.parsed.groups {
+			words = append(words, g[0].text)
+		}
+		for _, c := range n.parsed.excluded {
+			words = append(words, "-"+c.text)
+		}
+		if diff := cmp.Diff(tt.filters, filters); diff != "" {
+			t.Errorf("%q: filters (-want +got):\n%s", tt.q, diff)
+		}
+		if diff := cmp.Diff(tt.words, words); diff != "" {
+			t.Errorf("%q: words (-want +got):\n%s", tt.q, diff)
+		}
+		got := strings.Join(n.parsed.notices, "\n")
+		if tt.notice == "" && got != "" || !strings.Contains(got, tt.notice) {
+			t.Errorf("%q: notices %q, want %q", tt.q, got, tt.notice)
+		}
 	}
 }

@@ -228,9 +228,7 @@ func (r Request) normalize(known func(cat, value string) bool) (*normalized, err
 	if !n.from.IsZero() && !n.to.IsZero() && n.to.Before(n.from) {
 		return nil, &Error{Param: "to", Pos: -1, Msg: "is before from"}
 	}
-	if n.parsed, err = parseQuery(n.Query); err != nil {
-		return nil, err
-	}
+	n.parsed = parseQuery(n.Query)
 	total := 0
 	// Sorted, so that the same request always reports the same error.
 	for _, cat := range sortedKeys(n.Filters) {
@@ -253,28 +251,11 @@ func (r Request) normalize(known func(cat, value string) bool) (*normalized, err
 		n.Filters[cat] = vals
 		total += len(vals)
 	}
-	years := 0
-	for _, f := range n.parsed.filters {
-		if f.category == "year" {
-			if !yearPattern.MatchString(f.value) {
-				return nil, &Error{Param: "q", Pos: f.pos, Msg: fmt.Sprintf("year:%s is not a year", truncate(f.value, 20))}
-			}
-			years++
-			continue
-		}
-		if !known(f.category, f.value) {
-			c, _ := index.LookupCategory(f.category)
-			return nil, &Error{Param: "q", Pos: f.pos, Msg: fmt.Sprintf("unknown option %q for %s; options: %s", truncate(f.value, 40), f.category, optionList(c))}
-		}
-		total++
-	}
 	if total > MaxFilterValues {
 		return nil, &Error{Param: "q", Pos: -1, Msg: fmt.Sprintf("too many filter values; the limit is %d", MaxFilterValues)}
 	}
+	n.parsed.checkFilters(known, total)
 	p := n.parsed
-	if len(p.groups) == 0 && len(p.excluded) > 0 && total == 0 && years == 0 && n.from.IsZero() && n.to.IsZero() {
-		return nil, &Error{Param: "q", Pos: p.excluded[0].pos, Msg: "a query cannot only exclude words; add a word to search for or a filter"}
-	}
 	hasText := len(p.groups) > 0
 	switch n.Sort {
 	case "":

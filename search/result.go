@@ -17,6 +17,8 @@ type Result struct {
 	Hits    []Hit          `json:"hits"`
 	Facets  []Facet        `json:"facets"`
 	Years   []YearCount    `json:"years"`
+	// Notices say how a query outside the query language was read.
+	Notices []string `json:"notices,omitempty"`
 }
 
 // ActiveFilter is one selected category option.
