@@ -55,10 +55,6 @@ type parsedQuery struct {
 	filters  []filterClause
 }
 
-func (p *parsedQuery) empty() bool {
-	return len(p.groups) == 0 && len(p.excluded) == 0 && len(p.filters) == 0
-}
-
 // fieldAliases maps the field names accepted before ':' to prose fields.
 var fieldAliases = map[string][]string{
 	"title":                    {"title"},
@@ -96,6 +92,11 @@ func FieldNames() []string {
 
 // parseQuery parses the query language. Errors are *Error with Param "q"
 // and the byte position of the problem.
+//
+// It is one scanning loop, longer than most functions here, on purpose: the
+// OR state (pendingOr, orPos) and the positions each error reports are
+// shared by every step, and splitting the steps apart would pass them all
+// around.
 func parseQuery(q string) (*parsedQuery, error) {
 	if len(q) > MaxQueryBytes {
 		return nil, &Error{Param: "q", Pos: -1, Msg: fmt.Sprintf("query is %d bytes; the limit is %d", len(q), MaxQueryBytes)}

@@ -415,6 +415,7 @@ func TestNormalizeErrors(t *testing.T) {
 		{"five digits", Request{From: "99999"}, "from", -1, `"99999" is not a date`},
 		{"month 13", Request{To: "2019-13"}, "to", -1, `"2019-13" is not a valid month`},
 		{"year too early", Request{From: "1899"}, "from", -1, "year 1899 is out of range"},
+		{"inline year too early", Request{Query: "wake year:1899"}, "q", 5, "year:1899 is out of range; incidents are dated from 1900"},
 		{"not a date", Request{To: "yesterday"}, "to", -1, "is not a date"},
 		{"from after to", Request{From: "2020", To: "2019"}, "to", -1, "is before from"},
 		{"from after to, days", Request{From: "2019-05-02", To: "2019-05-01"}, "to", -1, "is before from"},
