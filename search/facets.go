@@ -2,14 +2,11 @@ package search
 
 import (
 	"context"
-	"encoding/binary"
-	"fmt"
 	"sort"
 	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
-	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
 
@@ -18,7 +15,7 @@ import (
 
 // facetIndex holds, for one open generation of the index, a bitmap of the
 // documents having each category option and each publication year, keyed by
-// bleve's internal document numbers. Facet counting is then bitmap
+// document numbers (see scorch.go). Facet counting is then bitmap
 // intersection: the cost depends on the number of options, not of hits.
 // The index is read-only, so the numbers never change while it is open.
 type facetIndex struct {
@@ -31,18 +28,6 @@ type categoryBits struct {
 	values   map[string]*roaring.Bitmap
 	order    []string        // vocabulary order, then unknown values sorted
 	assessed *roaring.Bitmap // documents with any option
-}
-
-// docNum converts a scorch internal id (8 bytes, big-endian) to a bitmap key.
-func docNum(id bindex.IndexInternalID) (uint32, error) {
-	if len(id) != 8 {
-		return 0, fmt.Errorf("search: internal id of %d bytes", len(id))
-	}
-	n := binary.BigEndian.Uint64(id)
-	if n > 1<<32-1 {
-		return 0, fmt.Errorf("search: internal id %d out of range", n)
-	}
-	return uint32(n), nil
 }
 
 func loadFacets(ctx context.Context, r bindex.IndexReader, m mapping.IndexMapping) (*facetIndex, error) {
@@ -134,44 +119,6 @@ func termBitmaps(ctx context.Context, r bindex.IndexReader, field string) (map[s
 	return out, nil
 }
 
-// collect runs q without scoring and returns the documents it matches.
-func collect(ctx context.Context, r bindex.IndexReader, m mapping.IndexMapping, q query.Query) (*roaring.Bitmap, error) {
-	s, err := q.Searcher(ctx, r, m, bsearch.SearcherOptions{Score: "none"})
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
-	bm := roaring.New()
-	buf := make([]uint32, 0, 1024)
-	for i := 0; ; i++ {
-		if i&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		dm, err := s.Next(sctx)
-		if err != nil {
-			return nil, err
-		}
-		if dm == nil {
-			break
-		}
-		n, err := docNum(dm.IndexInternalID)
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, n)
-		if len(buf) == cap(buf) {
-			bm.AddMany(buf)
-			buf = buf[:0]
-		}
-		sctx.DocumentMatchPool.Put(dm)
-	}
-	bm.AddMany(buf)
-	return bm, nil
-}
-
 // known reports whether value is a category's vocabulary word or appears in
 // the index.
 func (f *facetIndex) known(cat, value string) bool {
@@ -198,13 +145,67 @@ func (f *facetIndex) filterBits(cat string, options []string) *roaring.Bitmap {
 	return roaring.FastOr(bms...)
 }
 
-// yearBits returns the documents published in [from, to] years (0 = open).
-func (f *facetIndex) yearBits(from, to int) *roaring.Bitmap {
-	var bms []*roaring.Bitmap
-	for y, bm := range f.years {
-		if (from == 0 || y >= from) && (to == 0 || y <= to) {
-			bms = append(bms, bm)
+// addFacets fills in the result's facets and years: each category counted
+// over the matches of every filter but its own (so that a selected option
+// still shows its alternatives), the years over every filter but the dates.
+func (e *Engine) addFacets(res *Result, p *plan, ms *sets, matched *roaring.Bitmap) {
+	for _, c := range index.Taxonomy {
+		ctxBits := matched
+		if _, ok := ms.filters[c.Name]; ok {
+			ctxBits = ms.context(c.Name)
+		}
+		res.Facets = append(res.Facets, e.facet(c, ctxBits, p.filters[c.Name]))
+	}
+	res.Years = e.yearCounts(ms.context("year"))
+}
+
+func (e *Engine) facet(c index.Category, ctxBits *roaring.Bitmap, selected []string) Facet {
+	cb := e.facets.cats[c.Name]
+	f := Facet{Field: c.Name, Label: c.Label, Values: []FacetValue{}}
+	sel := map[string]bool{}
+	for _, v := range selected {
+		sel[v] = true
+	}
+	for _, v := range cb.order {
+		var count uint64
+		if bm, ok := cb.values[v]; ok {
+			count = ctxBits.AndCardinality(bm)
+		}
+		if count == 0 && !sel[v] {
+			continue
+		}
+		label, def := optionLabel(c.Name, v)
+		f.Values = append(f.Values, FacetValue{Value: v, Label: label, Definition: def, Count: count, Selected: sel[v]})
+	}
+	// Selected values that the index has never seen (a vocabulary word with
+	// no incidents) are still listed.
+	for _, v := range selected {
+		if _, ok := cb.values[v]; !ok && !containsValue(f.Values, v) {
+			label, def := optionLabel(c.Name, v)
+			f.Values = append(f.Values, FacetValue{Value: v, Label: label, Definition: def, Selected: true})
 		}
 	}
-	return roaring.FastOr(bms...)
+	sort.SliceStable(f.Values, func(i, j int) bool { return f.Values[i].Count > f.Values[j].Count })
+	f.Missing = ctxBits.GetCardinality() - ctxBits.AndCardinality(cb.assessed)
+	return f
+}
+
+func containsValue(vals []FacetValue, v string) bool {
+	for _, x := range vals {
+		if x.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) yearCounts(ctxBits *roaring.Bitmap) []YearCount {
+	out := []YearCount{}
+	for y, bm := range e.facets.years {
+		if c := ctxBits.AndCardinality(bm); c > 0 {
+			out = append(out, YearCount{Year: y, Count: c})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	return out
 }

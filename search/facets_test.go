@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // The expected counts here are computed from the raw files without the
@@ -144,10 +145,10 @@ func readSeedFacts(tb testing.TB, path string) fact {
 // fixedFacts returns the facts of the fixed corpus, the seeds and the CSV.
 func fixedFacts(tb testing.TB) []fact {
 	tb.Helper()
-	requireShared(tb)
-	facts := readCSVFacts(tb, csvPath)
+	seeds, csv := indextest.Shared(tb)
+	facts := readCSVFacts(tb, csv)
 	for _, s := range []string{seed0, seed1} {
-		facts = append(facts, readSeedFacts(tb, filepath.Join(seedDir, s+".txt")))
+		facts = append(facts, readSeedFacts(tb, filepath.Join(seeds, s+".txt")))
 	}
 	return facts
 }
@@ -362,7 +363,10 @@ func TestFacetCountsWithWords(t *testing.T) {
 // bleve counts values, which equals incidents because a document's options
 // are distinct.
 func TestFacetCountsAgreeWithBleve(t *testing.T) {
-	e := fixedCorpus.engine(t)
+	eachIndex(t, testFacetCountsAgreeWithBleve)
+}
+
+func testFacetCountsAgreeWithBleve(t *testing.T, e *Engine) {
 	for _, f := range facetFilters {
 		t.Run(f.name, func(t *testing.T) {
 			res := search(t, e, f.request())

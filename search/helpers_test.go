@@ -10,13 +10,13 @@ import (
 	"testing"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // The shared corpus lives beside the repository (see ../../shared/README.md)
-// and is never copied into it; the bundled corpus is ../data.
+// and is never copied into it; indextest finds it. The bundled corpus is
+// ../data.
 const (
-	seedDir    = "../../shared/data/seeds"
-	csvPath    = "../../shared/data/fail/incident_data.csv"
 	bundledDir = "../data"
 
 	seed0 = "000_123143f11ad7b5f7" // Amazon Alexa records and sends a conversation
@@ -27,22 +27,30 @@ const (
 // binary.
 type corpus struct {
 	name  string
-	paths func() []string
+	paths func(testing.TB) []string                         // fails or skips the test when the corpus is missing
+	build func(dir string, paths []string) (*Engine, error) // nil: buildEngine
 
 	once sync.Once
 	eng  *Engine
 	err  error
-	skip string
 }
 
 var (
-	// fixedCorpus is the seeds and the CSV: fixed data, so counts are exact.
-	fixedCorpus = &corpus{name: "fixed", paths: func() []string { return []string{seedDir, csvPath} }}
-	// fullCorpus adds the bundled corpus, which may still be growing.
-	fullCorpus = &corpus{name: "full", paths: func() []string {
-		ps := []string{seedDir, csvPath}
-		if st, err := os.Stat(bundledDir); err == nil && st.IsDir() {
-			ps = append(ps, bundledDir)
+	// fixedCorpus is the seeds and the CSV: fixed data, so counts are
+	// exact. Its tests fail under CI without the shared corpus and are
+	// skipped elsewhere.
+	fixedCorpus = &corpus{name: "fixed", paths: func(tb testing.TB) []string {
+		seeds, csv := indextest.Shared(tb)
+		return []string{seeds, csv}
+	}}
+	// fullCorpus is every real report available: the seeds, the CSV and
+	// the bundled corpus (which may still be growing), or the bundled
+	// corpus alone outside CI when the shared corpus is missing. The
+	// differential tests, which need no exact counts, run on it.
+	fullCorpus = &corpus{name: "full", paths: func(tb testing.TB) []string {
+		ps := indextest.Reports(tb)
+		if ps[0] != indextest.DataDir() {
+			ps = append(ps, indextest.DataDir())
 		}
 		return ps
 	}}
@@ -79,24 +87,17 @@ func tempDir(tb testing.TB) string {
 	return d
 }
 
-// requireShared skips the test when the shared corpus is absent.
-func requireShared(tb testing.TB) {
-	tb.Helper()
-	for _, p := range []string{seedDir, csvPath} {
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("shared corpus not available: %v", err)
-		}
-	}
-}
-
 // engine returns the engine over the corpus, building its index on first
 // use. Indexing problems (rejections) fail the build.
 func (c *corpus) engine(tb testing.TB) *Engine {
 	tb.Helper()
-	requireShared(tb)
+	paths := c.paths(tb)
 	c.once.Do(func() {
-		dir := tempDir(tb)
-		c.eng, c.err = buildEngine(dir, c.paths())
+		build := c.build
+		if build == nil {
+			build = buildEngine
+		}
+		c.eng, c.err = build(tempDir(tb), paths)
 		if c.err == nil {
 			tempMu.Lock()
 			engines = append(engines, c.eng)

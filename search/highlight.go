@@ -353,7 +353,7 @@ func snapBack(text string, i int) int {
 	if j := strings.LastIndexAny(text[:i], " \n\t"); i-j < 30 {
 		return j + 1
 	}
-	for i > 0 && !utf8RuneStart(text[i]) {
+	for i > 0 && !utf8.RuneStart(text[i]) {
 		i--
 	}
 	return i
@@ -372,7 +372,7 @@ func snapForward(text string, i int) int {
 	if j < 30 {
 		return i + j
 	}
-	for i < len(text) && !utf8RuneStart(text[i]) {
+	for i < len(text) && !utf8.RuneStart(text[i]) {
 		i++
 	}
 	return i

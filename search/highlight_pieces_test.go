@@ -7,15 +7,16 @@ import (
 	"testing"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // TestSpansMatchWholeTextAnalysis checks that analysing only the pieces of a
 // text that may match (spans) marks exactly what analysing the whole text
 // would, for every word of the bundled reports used as a query term.
 func TestSpansMatchWholeTextAnalysis(t *testing.T) {
-	files, _ := filepath.Glob("../data/*.txt")
+	files, _ := filepath.Glob(filepath.Join(indextest.DataDir(), "*.txt"))
 	if len(files) == 0 {
-		t.Skip("no bundled reports")
+		t.Fatalf("no bundled reports in %s", indextest.DataDir())
 	}
 	e := &Engine{analyzer: index.NewMapping().AnalyzerNamed(index.TextAnalyzer)}
 	var texts []string

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -55,10 +56,6 @@ type parsedQuery struct {
 	excluded []clause
 	filters  []filterClause
 	notices  []string // how the query was read, for the person who typed it
-}
-
-func (p *parsedQuery) empty() bool {
-	return len(p.groups) == 0 && len(p.excluded) == 0 && len(p.filters) == 0
 }
 
 // fieldAliases maps the field names accepted before ':' to prose fields.
@@ -363,6 +360,10 @@ func (p *parsedQuery) checkFilters(known func(cat, value string) bool, already i
 		if f.category == "year" {
 			if !yearPattern.MatchString(f.value) {
 				p.notice(fmt.Sprintf("year:%s is not a year; it was left out.", index.Truncate(f.raw, 20)))
+				continue
+			}
+			if y, _ := strconv.Atoi(f.value); checkYear(y) != nil {
+				p.notice(fmt.Sprintf("year:%s is out of range (incidents are dated from %d); it was left out.", f.value, index.MinYear))
 				continue
 			}
 		} else if !known(f.category, f.value) {

@@ -676,6 +676,7 @@ func TestNormalizeReadsQuery(t *testing.T) {
 		{"alexa consequence:doom", nil, []string{"alexa", "doom"}, `Consequence has no option "doom"`},
 		{"alexa -domain:spaceflight", nil, []string{"alexa", "-spaceflight"}, `has no option "spaceflight"`},
 		{"year:18", nil, nil, "year:18 is not a year"},
+		{"wake year:1899", nil, []string{"wake"}, "year:1899 is out of range"},
 		{"alexa year:twenty", nil, []string{"alexa"}, "year:twenty is not a year"},
 		{"-hack", nil, []string{"-hack"}, ""},
 	} {

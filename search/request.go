@@ -1,5 +1,6 @@
-// Package search turns a validated Request into a bleve query, counts facets
-// and returns a typed Result: the JSON contract of faildex's API.
+// Package search answers a validated Request over an open index: it
+// matches the words, counts facets from bitmaps and orders the matches
+// into a typed Result, the JSON contract of faildex's API.
 package search
 
 import (
@@ -34,30 +35,6 @@ const (
 
 // Sorts lists the accepted sort orders.
 var Sorts = []string{SortRelevance, SortDate, SortOldest, SortTitle, SortArticles}
-
-// ErrInvalidRequest is wrapped by every *Error.
-var ErrInvalidRequest = errors.New("invalid request")
-
-// Error is a problem with a request, shown to the user. Param names the
-// parameter; Pos is a byte offset in the query, or -1.
-type Error struct {
-	Param string
-	Pos   int
-	Msg   string
-}
-
-func (e *Error) Error() string {
-	if e.Param == "q" && e.Pos >= 0 {
-		return fmt.Sprintf("query, at position %d: %s", e.Pos+1, e.Msg)
-	}
-	if e.Param != "" {
-		return fmt.Sprintf("%s: %s", e.Param, e.Msg)
-	}
-	return e.Msg
-}
-
-// Unwrap makes errors.Is(err, ErrInvalidRequest) true.
-func (e *Error) Unwrap() error { return ErrInvalidRequest }
 
 // Request is a search: a query, category filters (OR within a category, AND
 // across categories), a publication date range, a sort order and a page.
@@ -115,10 +92,10 @@ func FromValues(v url.Values) (Request, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if errors.Is(err, strconv.ErrRange) {
-			return req, &Error{Param: p.name, Pos: -1, Msg: fmt.Sprintf("%s is too large", truncate(s, 20))}
+			return req, &Error{Param: p.name, Pos: -1, Msg: fmt.Sprintf("%s is too large", index.Truncate(s, 20))}
 		}
 		if err != nil {
-			return req, &Error{Param: p.name, Pos: -1, Msg: fmt.Sprintf("%q is not a whole number", truncate(s, 20))}
+			return req, &Error{Param: p.name, Pos: -1, Msg: fmt.Sprintf("%q is not a whole number", index.Truncate(s, 20))}
 		}
 		*p.dst = n
 		if n < 1 {
@@ -229,27 +206,9 @@ func (r Request) normalize(known func(cat, value string) bool) (*normalized, err
 		return nil, &Error{Param: "to", Pos: -1, Msg: "is before from"}
 	}
 	n.parsed = parseQuery(n.Query)
-	total := 0
-	// Sorted, so that the same request always reports the same error.
-	for _, cat := range sortedKeys(n.Filters) {
-		c, ok := index.LookupCategory(cat)
-		if !ok || c.Name != cat {
-			return nil, &Error{Param: cat, Pos: -1, Msg: "unknown category"}
-		}
-		var vals []string
-		for _, v := range n.Filters[cat] {
-			if !known(cat, v) {
-				return nil, &Error{Param: cat, Pos: -1, Msg: fmt.Sprintf("unknown option %q; options: %s", truncate(v, 40), optionList(c))}
-			}
-			vals = appendUnique(vals, v)
-		}
-		if len(vals) == 0 {
-			// No options selected is no filter, not a filter nothing passes.
-			delete(n.Filters, cat)
-			continue
-		}
-		n.Filters[cat] = vals
-		total += len(vals)
+	total, err := n.checkParamFilters(known)
+	if err != nil {
+		return nil, err
 	}
 	if total > MaxFilterValues {
 		return nil, &Error{Param: "q", Pos: -1, Msg: fmt.Sprintf("too many filter values; the limit is %d", MaxFilterValues)}
@@ -266,21 +225,55 @@ func (r Request) normalize(known func(cat, value string) bool) (*normalized, err
 		}
 	case SortRelevance, SortDate, SortOldest, SortTitle, SortArticles:
 	default:
-		return nil, &Error{Param: "sort", Pos: -1, Msg: fmt.Sprintf("unknown order %q; use one of %s", truncate(n.Sort, 20), strings.Join(Sorts, ", "))}
+		return nil, &Error{Param: "sort", Pos: -1, Msg: fmt.Sprintf("unknown order %q; use one of %s", index.Truncate(n.Sort, 20), strings.Join(Sorts, ", "))}
 	}
-	switch n.Sort {
-	case SortRelevance:
-		n.sortBy = []string{"-_score", "-" + index.FieldPublished, "_id"}
-	case SortDate:
-		n.sortBy = []string{"-" + index.FieldPublished, "_id"}
-	case SortOldest:
-		n.sortBy = []string{index.FieldPublished, "_id"}
-	case SortTitle:
-		n.sortBy = []string{index.FieldTitleSort, "_id"}
-	case SortArticles:
-		n.sortBy = []string{"-" + index.FieldArticles, "-" + index.FieldPublished, "_id"}
-	}
+	n.sortBy = sortFields(n.Sort)
 	return n, nil
+}
+
+// checkParamFilters validates the category filters given as parameters
+// (dropping categories with no options) and returns the number of options.
+func (n *normalized) checkParamFilters(known func(cat, value string) bool) (total int, err error) {
+	// Sorted, so that the same request always reports the same error.
+	for _, cat := range sortedKeys(n.Filters) {
+		c, ok := index.LookupCategory(cat)
+		if !ok || c.Name != cat {
+			return 0, &Error{Param: cat, Pos: -1, Msg: "unknown category"}
+		}
+		var vals []string
+		for _, v := range n.Filters[cat] {
+			if !known(cat, v) {
+				return 0, &Error{Param: cat, Pos: -1, Msg: fmt.Sprintf("unknown option %q; options: %s", index.Truncate(v, 40), optionList(c))}
+			}
+			vals = appendUnique(vals, v)
+		}
+		if len(vals) == 0 {
+			// No options selected is no filter, not a filter nothing passes.
+			delete(n.Filters, cat)
+			continue
+		}
+		n.Filters[cat] = vals
+		total += len(vals)
+	}
+	return total, nil
+}
+
+// sortFields returns the bleve sort of an order: every order ends with the
+// id, so that ties are broken the same way on every page.
+func sortFields(order string) []string {
+	switch order {
+	case SortRelevance:
+		return []string{"-_score", "-" + index.FieldPublished, "_id"}
+	case SortDate:
+		return []string{"-" + index.FieldPublished, "_id"}
+	case SortOldest:
+		return []string{index.FieldPublished, "_id"}
+	case SortTitle:
+		return []string{index.FieldTitleSort, "_id"}
+	case SortArticles:
+		return []string{"-" + index.FieldArticles, "-" + index.FieldPublished, "_id"}
+	}
+	return nil
 }
 
 func optionList(c *index.Category) string {
@@ -304,11 +297,11 @@ func parsePeriod(s string, end bool) (time.Time, error) {
 	}
 	m := periodPattern.FindStringSubmatch(s)
 	if m == nil {
-		return time.Time{}, fmt.Errorf("%q is not a date; use YYYY, YYYY-MM or YYYY-MM-DD", truncate(s, 20))
+		return time.Time{}, fmt.Errorf("%q is not a date; use YYYY, YYYY-MM or YYYY-MM-DD", index.Truncate(s, 20))
 	}
 	y, _ := strconv.Atoi(m[1])
-	if y < 1900 || y > 2999 {
-		return time.Time{}, fmt.Errorf("year %d is out of range", y)
+	if err := checkYear(y); err != nil {
+		return time.Time{}, err
 	}
 	switch {
 	case m[3] != "":
@@ -335,15 +328,16 @@ func parsePeriod(s string, end bool) (time.Time, error) {
 	}
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// checkYear refuses a year before index.MinYear, the earliest an incident
+// may be published in. Later years, up to 9999, are accepted: "to=2999" is
+// a common way to leave a range open, and plan cuts every range to the
+// dates incidents may have (index.MinYear to index.MaxYear), so a bound
+// beyond them matches what they allow.
+func checkYear(y int) error {
+	if y < index.MinYear {
+		return fmt.Errorf("year %d is out of range; incidents are dated from %d", y, index.MinYear)
 	}
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
+	return nil
 }
 
 func sortedKeys(m map[string][]string) []string {

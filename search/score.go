@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/scorer"
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/faildex/faildex/index"
@@ -129,16 +127,11 @@ func (e *Engine) prepare(ctx context.Context, root *snode) error {
 		if err != nil {
 			return err
 		}
-		docTerm := tfr.Count()
-		l.docs = docTerm
+		l.docs = tfr.Count()
 		if err := tfr.Close(); err != nil {
 			return err
 		}
-		if l.avg > 0 {
-			l.idf = math.Log(1 + (float64(docCount)-float64(docTerm)+0.5)/(float64(docTerm)+0.5))
-		} else {
-			l.idf = 1.0 + math.Log(float64(docCount)/float64(docTerm+1.0))
-		}
+		l.idf = idf(l.avg, docCount, l.docs)
 		w := l.boost * l.idf
 		sumSq += w * w
 	}
@@ -149,26 +142,13 @@ func (e *Engine) prepare(ctx context.Context, root *snode) error {
 	return nil
 }
 
-// docScore is bleve's TermQueryScorer score of one posting.
-func (l *sleaf) docScore(freq uint64, norm float64) float64 {
-	var tf float64
-	if freq < scorer.MaxSqrtCache {
-		tf = scorer.SqrtCache[int(freq)]
-	} else {
-		tf = math.Sqrt(float64(freq))
+// idf is the inverse document frequency of bleve's term scorer: BM25's
+// when the field's average length avg is known, else tf-idf's.
+func idf(avg float64, docCount, docTerm uint64) float64 {
+	if avg > 0 {
+		return math.Log(1 + (float64(docCount)-float64(docTerm)+0.5)/(float64(docTerm)+0.5))
 	}
-	var s float64
-	if l.avg > 0 {
-		fieldLength := 1 / (norm * norm)
-		s = l.idf * (tf * bsearch.BM25_k1) /
-			(tf + bsearch.BM25_k1*(1-bsearch.BM25_b+(bsearch.BM25_b*fieldLength/l.avg)))
-	} else {
-		s = tf * norm * l.idf
-	}
-	if l.weight != 1.0 {
-		s *= l.weight
-	}
-	return s
+	return 1.0 + math.Log(float64(docCount)/float64(docTerm+1.0))
 }
 
 // roundScore drops the last 12 bits of a score's mantissa (keeping about 12
@@ -179,104 +159,16 @@ func roundScore(s float64) float64 {
 	return math.Float64frombits((b + 1<<11) &^ (1<<12 - 1))
 }
 
-// postingScorer evaluates a tree over a fixed, sorted set of documents.
-type postingScorer struct {
-	f      *fastPaths
-	docs   []uint32          // the documents to score, ascending
-	pos    []int32           // document number -> index in docs, or -1
-	except []*roaring.Bitmap // per segment: its documents not in docs
-}
-
-func (f *fastPaths) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
-	s := &postingScorer{f: f, docs: docs.ToArray(), except: make([]*roaring.Bitmap, len(f.segs))}
-	if len(s.docs) > 0 {
-		s.pos = make([]int32, s.docs[len(s.docs)-1]+1)
-		for i := range s.pos {
-			s.pos[i] = -1
-		}
-		for i, d := range s.docs {
-			s.pos[d] = int32(i)
-		}
-	}
-	for i, seg := range f.segs {
-		lo, n := f.offsets[i], seg.Count()
-		in := docs.Clone()
-		in.RemoveRange(0, lo)
-		in.RemoveRange(lo+n, math.MaxUint32+1)
-		local := roaring.AddOffset64(in, -int64(lo))
-		if ex := roaring.Flip(local, 0, n); !ex.IsEmpty() {
-			// nil when empty: zap iterates unfiltered postings faster.
-			s.except[i] = ex
-		}
-	}
-	return s
-}
-
-// add adds the scores of a leaf to sum (indexed like s.docs) and counts the
-// documents it matches in hits.
-func (s *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits []uint16) error {
-	term := []byte(l.term)
-	// A posting's score depends only on its frequency and norm, which take
-	// few distinct values: a small direct-mapped cache of docScore saves
-	// most of its divisions.
-	var cache [scoreCacheSize]struct {
-		norm  uint64
-		freq  uint64
-		score float64
-	}
-	for i, seg := range s.f.segs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		dict, err := seg.Dictionary(l.field)
-		if err != nil {
-			return err
-		}
-		pl, err := dict.PostingsList(term, s.except[i], nil)
-		if err != nil {
-			return err
-		}
-		if pl == nil || pl.Count() == 0 {
-			continue
-		}
-		it := pl.Iterator(true, true, false, nil)
-		base := s.f.offsets[i]
-		for {
-			p, err := it.Next()
-			if err != nil {
-				return err
-			}
-			if p == nil {
-				break
-			}
-			d := base + p.Number()
-			if d >= uint64(len(s.pos)) || s.pos[d] < 0 {
-				continue // not a candidate (cannot happen with except)
-			}
-			at := s.pos[d]
-			freq, norm := p.Frequency(), p.Norm()
-			nb := math.Float64bits(norm)
-			c := &cache[((nb^freq)*0x9E3779B97F4A7C15)>>(64-scoreCacheBits)]
-			if c.norm != nb || c.freq != freq {
-				c.norm, c.freq, c.score = nb, freq, l.docScore(freq, norm)
-			}
-			sum[at] += c.score
-			hits[at]++
-		}
-	}
-	return nil
-}
-
 // addAll adds the scores of leaves to sum and their matches to hits. The
 // leaves are split between up to GOMAXPROCS goroutines, each with its own
 // sums, by a fixed rule (largest postings first, to the least loaded), so
 // that the additions, and the scores to the last bit, are the same on
 // every run.
-func (s *postingScorer) addAll(ctx context.Context, leaves []*sleaf, sum []float64, hits []uint16) error {
+func (ps *postingScorer) addAll(ctx context.Context, leaves []*sleaf, sum []float64, hits []uint16) error {
 	workers := min(runtime.GOMAXPROCS(0), maxScoreWorkers, len(leaves))
-	if workers <= 1 || len(s.docs) < minParallelDocs {
+	if workers <= 1 || len(ps.docs) < minParallelDocs {
 		for _, l := range leaves {
-			if err := s.add(ctx, l, sum, hits); err != nil {
+			if err := ps.add(ctx, l, sum, hits); err != nil {
 				return err
 			}
 		}
@@ -309,7 +201,7 @@ func (s *postingScorer) addAll(ctx context.Context, leaves []*sleaf, sum []float
 		go func() {
 			defer wg.Done()
 			for _, l := range parts[w] {
-				if errs[w] = s.add(ctx, l, sums[w], counts[w]); errs[w] != nil {
+				if errs[w] = ps.add(ctx, l, sums[w], counts[w]); errs[w] != nil {
 					return
 				}
 			}
@@ -335,20 +227,15 @@ const (
 	minParallelDocs = 2048
 )
 
-const (
-	scoreCacheBits = 10
-	scoreCacheSize = 1 << scoreCacheBits
-)
-
 // eval adds the scores of n to out.
-func (s *postingScorer) eval(ctx context.Context, n *snode, out []float64) error {
+func (ps *postingScorer) eval(ctx context.Context, n *snode, out []float64) error {
 	if n.leaf != nil {
-		hits := make([]uint16, len(s.docs))
-		return s.add(ctx, n.leaf, out, hits)
+		hits := make([]uint16, len(ps.docs))
+		return ps.add(ctx, n.leaf, out, hits)
 	}
 	if n.conj {
 		for _, k := range n.kids {
-			if err := s.eval(ctx, k, out); err != nil {
+			if err := ps.eval(ctx, k, out); err != nil {
 				return err
 			}
 		}
@@ -356,15 +243,15 @@ func (s *postingScorer) eval(ctx context.Context, n *snode, out []float64) error
 	}
 	// A disjunction: the sum of the matching children times the share of
 	// children that match.
-	sum := make([]float64, len(s.docs))
-	hits := make([]uint16, len(s.docs))
+	sum := make([]float64, len(ps.docs))
+	hits := make([]uint16, len(ps.docs))
 	var leaves []*sleaf
 	for _, k := range n.kids {
 		if k.leaf != nil {
 			leaves = append(leaves, k.leaf)
 		}
 	}
-	if err := s.addAll(ctx, leaves, sum, hits); err != nil {
+	if err := ps.addAll(ctx, leaves, sum, hits); err != nil {
 		return err
 	}
 	var tmp []float64
@@ -373,11 +260,11 @@ func (s *postingScorer) eval(ctx context.Context, n *snode, out []float64) error
 			continue
 		}
 		if tmp == nil {
-			tmp = make([]float64, len(s.docs))
+			tmp = make([]float64, len(ps.docs))
 		} else {
 			clear(tmp)
 		}
-		if err := s.eval(ctx, k, tmp); err != nil {
+		if err := ps.eval(ctx, k, tmp); err != nil {
 			return err
 		}
 		for i, v := range tmp {
@@ -396,28 +283,17 @@ func (s *postingScorer) eval(ctx context.Context, n *snode, out []float64) error
 	return nil
 }
 
-// scoredHits returns the page of hits of matched sorted by relevance, scoring
-// root over the postings.
-func (e *Engine) scoredHits(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap) ([]Hit, error) {
-	n := p.n
-	best, err := e.score(ctx, p, root, matched, n.Page*n.Size)
-	if err != nil {
-		return nil, err
-	}
-	return e.storedHits(p, best[min((n.Page-1)*n.Size, len(best)):])
-}
-
 // score scores root over the postings of the documents in matched and
 // returns the best k, best first (by score, then newest first, then id).
 func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap, k int) ([]scored, error) {
 	if err := e.prepare(ctx, root); err != nil {
 		return nil, e.searchErr(err)
 	}
-	ranks, err := e.fast.ranks(ctx, SortDate, p.n.sortBy[1:])
+	ranks, err := e.dateRanks(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	ps := e.fast.newPostingScorer(matched)
+	ps := e.segs.newPostingScorer(matched)
 	scores := make([]float64, len(ps.docs))
 	if err := ps.eval(ctx, root, scores); err != nil {
 		return nil, e.searchErr(err)

@@ -3,24 +3,78 @@ package search
 import (
 	"context"
 	"encoding/json"
-	"github.com/faildex/faildex/index"
 	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/faildex/faildex/index"
 )
 
-// TestFastPathsMatchBleve checks that results paged from the precomputed
-// sort orders and from the engine's own relevance collector, with hits read
-// from stored cards and incidents, are exactly those of bleve's own sorted
-// search.
-func TestFastPathsMatchBleve(t *testing.T) {
-	requireShared(t)
-	e := newTestEngine(t, fullCorpus.paths()...)
-	if e.fast == nil {
-		t.Fatal("no fast paths over a scorch index")
+// The differential tests: every producer and the bitmap matching against
+// the reference path (bleve's own search), over a merged index and over
+// one of many segments with deleted and replaced documents.
+
+// eachIndex runs a differential test over the full corpus merged into one
+// segment and spread over many.
+func eachIndex(t *testing.T, test func(*testing.T, *Engine)) {
+	t.Helper()
+	t.Run("merged", func(t *testing.T) { test(t, fullCorpus.engine(t)) })
+	t.Run("segments", func(t *testing.T) { test(t, segmentedCorpus.engine(t)) })
+}
+
+// asReference runs fn with e answering every request by the reference path.
+func asReference(e *Engine, fn func()) {
+	e.reference = true
+	defer func() { e.reference = false }()
+	fn()
+}
+
+// TestProducerFor pins the rules of producerFor.
+func TestProducerFor(t *testing.T) {
+	e := fullCorpus.engine(t)
+	for _, tt := range []struct {
+		req  Request
+		want producer
+	}{
+		{Request{}, producerOrder},
+		{Request{Query: "software", Sort: SortTitle}, producerOrder},
+		{Request{Query: `"wake word"`, Sort: SortDate}, producerOrder},
+		{Request{Query: "software failure"}, producerPostings},
+		{Request{Query: "ransomware OR malware -school", From: "2012"}, producerPostings},
+		{Request{Query: "title:boeing causes:firmware", Filters: map[string][]string{"domain": {"finance"}}}, producerPostings},
+		{Request{Query: `"wake word"`}, producerSearcher},
+		{Request{Query: "recor*"}, producerSearcher},
+		{Request{Query: "the"}, producerSearcher},
+		{Request{Sort: SortRelevance}, producerSearcher},
+	} {
+		p, err := e.plan(tt.req)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.req, err)
+		}
+		if got := e.producerFor(p); got != tt.want {
+			t.Errorf("%+v: producer %s, want %s", tt.req, got, tt.want)
+		}
+		asReference(e, func() {
+			if got := e.producerFor(p); got != producerReference {
+				t.Errorf("%+v: producer %s with the reference set", tt.req, got)
+			}
+		})
 	}
-	fast := e.fast
+}
+
+// TestProducersMatchReference checks that results paged from the
+// precomputed sort orders, the postings scorer and the scored searcher,
+// with hits read from stored cards and incidents, are exactly those of
+// bleve's own sorted search.
+func TestProducersMatchReference(t *testing.T) {
+	eachIndex(t, testProducersMatchReference)
+}
+
+func testProducersMatchReference(t *testing.T, e *Engine) {
+	if e.segs == nil {
+		t.Fatal("no segments over a scorch index")
+	}
 	var reqs []Request
 	for _, sort := range []string{"", SortRelevance, SortDate, SortOldest, SortTitle, SortArticles} {
 		for _, page := range []int{1, 2, 3} {
@@ -28,8 +82,6 @@ func TestFastPathsMatchBleve(t *testing.T) {
 				Request{Sort: sort, Page: page, Size: 7},
 				Request{Sort: sort, Page: page, Size: 5, Filters: map[string][]string{"domain": {"information", "finance"}, "phase": {"design"}}},
 				Request{Sort: sort, Page: page, Size: 4, Query: "-consequence:property", From: "2015", To: "2021-06"},
-			)
-			reqs = append(reqs,
 				Request{Sort: sort, Page: page, Size: 6, Query: "software update"},
 				Request{Sort: sort, Page: page, Size: 6, Query: `"wake word" OR recor*`, Filters: map[string][]string{"objective": {"malicious"}}},
 				Request{Sort: sort, Page: page, Size: 9, Query: "system -amazon year:2018"},
@@ -37,6 +89,7 @@ func TestFastPathsMatchBleve(t *testing.T) {
 				Request{Sort: sort, Page: page, Size: 5, Query: `"software update" -amazon`},
 				Request{Sort: sort, Page: page, Size: 5, Query: `recor* OR "wake word"`},
 				Request{Sort: sort, Page: page, Size: 5, Query: `e-mail`},
+				Request{Sort: sort, Page: page, Size: 5, Query: `the -software`},
 				// Scored from postings (scoreTree), with filters and dates.
 				Request{Sort: sort, Page: page, Size: 5, Query: "software failure", Filters: map[string][]string{"domain": {"information", "finance"}, "phase": {"design"}}},
 				Request{Sort: sort, Page: page, Size: 4, Query: "ransomware OR malware OR attack -school consequence:property", From: "2012"},
@@ -45,17 +98,19 @@ func TestFastPathsMatchBleve(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
+	nonEmpty := 0
 	for _, req := range reqs {
-		e.fast = fast
 		got, err := e.Search(ctx, req)
 		if err != nil {
 			t.Fatalf("%+v: %v", req, err)
 		}
-		e.fast = nil
-		want, err := e.Search(ctx, req)
-		e.fast = fast
+		var want *Result
+		asReference(e, func() { want, err = e.Search(ctx, req) })
 		if err != nil {
-			t.Fatalf("%+v: %v", req, err)
+			t.Fatalf("%+v: reference: %v", req, err)
+		}
+		if len(want.Hits) > 0 {
+			nonEmpty++
 		}
 		got.TookMS, want.TookMS = 0, 0
 		// Scores computed from postings add the same terms in another
@@ -65,20 +120,30 @@ func TestFastPathsMatchBleve(t *testing.T) {
 				got.Hits[i].Score = want.Hits[i].Score
 			}
 		}
-		gj, _ := json.Marshal(got)
-		wj, _ := json.Marshal(want)
+		gj, err := json.Marshal(got)
+		if err != nil {
+			t.Fatalf("%+v: %v", req, err)
+		}
+		wj, err := json.Marshal(want)
+		if err != nil {
+			t.Fatalf("%+v: reference: %v", req, err)
+		}
 		if string(gj) != string(wj) {
-			t.Errorf("%+v: fast paths differ from bleve (-bleve +fast):\n%s", req, cmp.Diff(want, got))
+			t.Errorf("%+v: producers differ from the reference (-reference +producer):\n%s", req, cmp.Diff(want, got))
 		}
 	}
-	t.Logf("%d requests agree", len(reqs))
+	if nonEmpty < len(reqs)/2 {
+		t.Errorf("only %d of %d requests have hits: the corpus does not exercise the producers", nonEmpty, len(reqs))
+	}
 }
 
 // TestTextBitsMatchBleve checks that the documents counted from postings
 // bitmaps are those bleve's searchers find for the same words.
 func TestTextBitsMatchBleve(t *testing.T) {
-	requireShared(t)
-	e := newTestEngine(t, fullCorpus.paths()...)
+	eachIndex(t, testTextBitsMatchBleve)
+}
+
+func testTextBitsMatchBleve(t *testing.T, e *Engine) {
 	ctx := context.Background()
 	for _, q := range []string{
 		"software", "alexa", "wake word", `"wake word"`, "ransomware OR malware -school", "title:tesla causes:sensor*",
@@ -115,8 +180,7 @@ func closeScores(a, b float64) bool {
 // postings (plain words, OR, field scopes, exclusions) and which are left
 // to bleve's searchers (phrases, prefixes, only stop words).
 func TestScoreTreeCoversPlainWords(t *testing.T) {
-	requireShared(t)
-	e := fixedCorpus.engine(t)
+	e := fullCorpus.engine(t)
 	for q, want := range map[string]bool{
 		"software": true, "wake word": true, "ransomware OR malware -school": true,
 		"title:boeing causes:firmware": true, "the software": true, "consequence:death outage": true,
@@ -129,13 +193,13 @@ func TestScoreTreeCoversPlainWords(t *testing.T) {
 	}
 }
 
-// TestEachFastMatchesBleve checks that exporting through the fast paths
+// TestEachMatchesReference checks that exporting through the producers
 // gives the incidents bleve's paged searches give, in the same order.
-func TestEachFastMatchesBleve(t *testing.T) {
-	requireShared(t)
-	e := fullCorpus.engine(t)
-	fast := e.fast
-	defer func() { e.fast = fast }()
+func TestEachMatchesReference(t *testing.T) {
+	eachIndex(t, testEachMatchesReference)
+}
+
+func testEachMatchesReference(t *testing.T, e *Engine) {
 	ids := func(req Request) []string {
 		var out []string
 		if err := e.Each(context.Background(), req, func(in *index.Incident) error {
@@ -152,17 +216,17 @@ func TestEachFastMatchesBleve(t *testing.T) {
 			{Sort: sort, Query: "software failure", Filters: map[string][]string{"domain": {"information", "finance"}}},
 			{Sort: sort, Query: "ransomware OR malware -school", From: "2012"},
 			{Sort: sort, Query: `"wake word" OR recor*`},
+			{Sort: sort, Query: `"software update" OR syst*`, From: "2000"},
 			{Sort: sort, Query: "-consequence:property", To: "2020"},
 		} {
-			e.fast = fast
 			got := ids(req)
-			e.fast = nil
-			want := ids(req)
+			var want []string
+			asReference(e, func() { want = ids(req) })
 			if len(want) == 0 && req.Query == "" {
 				t.Fatalf("%+v: nothing exported", req)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%+v: fast export differs from bleve's (-bleve +fast):\n%s", req, diff)
+				t.Errorf("%+v: export differs from the reference (-reference +producer):\n%s", req, diff)
 			}
 		}
 	}

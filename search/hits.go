@@ -1,0 +1,146 @@
+package search
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/faildex/faildex/index"
+)
+
+// Hits are read straight from the segments' stored fields: the compact card
+// (index.FieldCard) when no words are highlighted, the full incident
+// otherwise.
+
+// leadBytes is the length of a hit's summary.
+const leadBytes = 300
+
+// cardHits returns the hits of a page of documents in a fixed order: from
+// their cards when there is nothing to highlight (a document without a card
+// is read whole), else from their stored incidents.
+func (e *Engine) cardHits(p *plan, page []uint32) ([]Hit, error) {
+	if len(p.terms) > 0 {
+		sc := make([]scored, len(page))
+		for i, d := range page {
+			sc[i] = scored{doc: d}
+		}
+		return e.storedHits(p, sc)
+	}
+	hits := make([]Hit, 0, len(page))
+	for _, d := range page {
+		b, err := e.segs.stored(d, index.FieldCard)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			c, err := index.DecodeCard(b)
+			if err != nil {
+				return nil, fmt.Errorf("search: document %d: card: %w", d, err)
+			}
+			hits = append(hits, hitOfCard(&c))
+			continue
+		}
+		sc, err := e.storedHits(p, []scored{{doc: d}})
+		if err != nil {
+			return nil, err
+		}
+		hits = append(hits, sc[0])
+	}
+	return hits, nil
+}
+
+// storedHits returns the hits of scored documents, read from their stored
+// incidents and highlighted, on up to GOMAXPROCS goroutines.
+func (e *Engine) storedHits(p *plan, page []scored) ([]Hit, error) {
+	hits := make([]Hit, len(page))
+	errs := make([]error, len(page))
+	one := func(i int) {
+		in, err := e.storedIncident(page[i].doc)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		hits[i] = e.hitOf(in, page[i].score, p.terms)
+	}
+	workers := min(runtime.GOMAXPROCS(0), maxScoreWorkers, len(page)/minParallelHits)
+	if workers <= 1 {
+		for i := range page {
+			one(i)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(page); i += workers {
+					one(i)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return hits, nil
+}
+
+// Hits are built in parallel from this many per goroutine.
+const minParallelHits = 4
+
+// storedIncident decodes the stored incident of document d.
+func (e *Engine) storedIncident(d uint32) (*index.Incident, error) {
+	b, err := e.segs.stored(d, index.FieldStored)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, fmt.Errorf("search: document %d has no stored incident", d)
+	}
+	in, err := index.DecodeStored(b)
+	if err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// hitOf turns an incident into a hit, highlighting the terms.
+func (e *Engine) hitOf(in *index.Incident, score float64, terms highlightTerms) Hit {
+	hit := Hit{
+		ID:        in.ID,
+		Title:     in.Title,
+		Published: in.Published,
+		Articles:  len(in.Articles),
+		Score:     score,
+		Summary:   index.Cut(in.Lead(), leadBytes),
+		Options:   map[string][]string{},
+	}
+	for _, c := range index.Taxonomy {
+		if o := in.Options(c.Name); len(o) > 0 {
+			hit.Options[c.Name] = o
+		}
+	}
+	hit.TitleHTML, hit.Fragments = e.highlight(in, terms)
+	return hit
+}
+
+// hitOfCard is hitOf for a card, with nothing to highlight.
+func hitOfCard(c *index.Card) Hit {
+	hit := Hit{
+		ID:        c.ID,
+		Title:     c.Title,
+		TitleHTML: markAll(c.Title, nil),
+		Published: c.Published,
+		Articles:  c.Articles,
+		Summary:   index.Cut(c.Lead, leadBytes),
+		Options:   map[string][]string{},
+		Fragments: []Fragment{},
+	}
+	for k, v := range c.Options {
+		hit.Options[k] = v
+	}
+	return hit
+}

@@ -1,0 +1,190 @@
+package search
+
+import (
+	"context"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/faildex/faildex/index"
+)
+
+// Matching: the documents a request matches, as bitmaps of document
+// numbers. The words give the candidates (textBits, from postings bitmaps
+// where it can, else from bleve's searchers); the negated filters, the
+// date range and each category filter narrow them. Facets count these
+// sets; producers order and score them.
+
+// sets holds the documents a request matches, in parts: base (the words
+// and the negated filters), the date range and each category filter.
+type sets struct {
+	base, dates *roaring.Bitmap // dates nil without a range
+	filters     map[string]*roaring.Bitmap
+}
+
+// context returns base ∧ dates ∧ every filter but skip's ("" skips none;
+// "year" skips the dates): the documents a facet of skip counts.
+func (s *sets) context(skip string) *roaring.Bitmap {
+	bms := []*roaring.Bitmap{s.base}
+	if s.dates != nil && skip != "year" {
+		bms = append(bms, s.dates)
+	}
+	for cat, bm := range s.filters {
+		if cat != skip {
+			bms = append(bms, bm)
+		}
+	}
+	if len(bms) == 1 {
+		return s.base
+	}
+	return roaring.FastAnd(bms...)
+}
+
+// matchSets computes the sets of a request; base, when not nil, is the
+// documents matching its words, already known. The reference producer
+// matches the words with bleve's searchers alone; the others use postings
+// bitmaps where they can.
+func (e *Engine) matchSets(ctx context.Context, p *plan, prod producer, base *roaring.Bitmap) (*sets, error) {
+	var err error
+	if base == nil {
+		base = e.facets.all
+		if p.text != nil {
+			if prod != producerReference {
+				base, err = e.textBits(ctx, p.n.parsed)
+			} else {
+				base, err = collect(ctx, e.reader, e.mapping, p.text)
+			}
+			if err != nil {
+				return nil, e.searchErr(err)
+			}
+		}
+	}
+	if len(p.excluded) > 0 {
+		base = base.Clone()
+		for cat, vals := range p.excluded {
+			base.AndNot(e.facets.filterBits(cat, vals))
+		}
+	}
+	s := &sets{base: base, filters: map[string]*roaring.Bitmap{}}
+	if p.dateQ != nil {
+		if s.dates, err = collect(ctx, e.reader, e.mapping, p.dateQ); err != nil {
+			return nil, e.searchErr(err)
+		}
+	}
+	for cat, vals := range p.filters {
+		s.filters[cat] = e.facets.filterBits(cat, vals)
+	}
+	return s, nil
+}
+
+// textBits returns the documents matching the words of a query: the same set
+// as running textQuery's query, computed from postings bitmaps for single
+// terms and with bleve's searchers for phrases and prefixes.
+func (e *Engine) textBits(ctx context.Context, pq *parsedQuery) (*roaring.Bitmap, error) {
+	clauseBits := func(c clause) (*roaring.Bitmap, error) {
+		q := e.clauseQuery(c)
+		if q == nil {
+			return nil, nil
+		}
+		terms := e.analyze(c.text)
+		if c.prefix || len(terms) != 1 {
+			return collect(ctx, e.reader, e.mapping, q)
+		}
+		fields := c.fields
+		if fields == nil {
+			fields = index.ProseFields()
+		}
+		out := roaring.New()
+		for _, field := range fields {
+			bm, ok, err := e.segs.termBits(field, terms[0])
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return collect(ctx, e.reader, e.mapping, q)
+			}
+			out.Or(bm)
+		}
+		return out, nil
+	}
+	var result *roaring.Bitmap
+	for _, g := range pq.groups {
+		var alts *roaring.Bitmap
+		for _, c := range g {
+			bm, err := clauseBits(c)
+			if err != nil {
+				return nil, err
+			}
+			if bm == nil {
+				continue
+			}
+			if alts == nil {
+				alts = bm
+			} else {
+				alts.Or(bm)
+			}
+		}
+		if alts == nil {
+			continue // only stop words: matches everything
+		}
+		if result == nil {
+			result = alts
+		} else {
+			result.And(alts)
+		}
+	}
+	if result == nil {
+		result = e.facets.all.Clone()
+	}
+	for _, c := range pq.excluded {
+		bm, err := clauseBits(c)
+		if err != nil {
+			return nil, err
+		}
+		if bm != nil {
+			result.AndNot(bm)
+		}
+	}
+	return result, nil
+}
+
+// collect runs q without scoring and returns the documents it matches.
+func collect(ctx context.Context, r bindex.IndexReader, m mapping.IndexMapping, q query.Query) (*roaring.Bitmap, error) {
+	s, err := q.Searcher(ctx, r, m, bsearch.SearcherOptions{Score: "none"})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
+	bm := roaring.New()
+	buf := make([]uint32, 0, 1024)
+	for i := 0; ; i++ {
+		if i&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		dm, err := s.Next(sctx)
+		if err != nil {
+			return nil, err
+		}
+		if dm == nil {
+			break
+		}
+		n, err := docNum(dm.IndexInternalID)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, n)
+		if len(buf) == cap(buf) {
+			bm.AddMany(buf)
+			buf = buf[:0]
+		}
+		sctx.DocumentMatchPool.Put(dm)
+	}
+	bm.AddMany(buf)
+	return bm, nil
+}

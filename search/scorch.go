@@ -1,0 +1,259 @@
+package search
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/scorer"
+	bindex "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// This file is the engine's only door into bleve's storage internals: the
+// scorch snapshot, its zap segments, their postings lists and stored
+// fields, scorch's internal document ids and the scorer package's term
+// score. Everything else works with document numbers (uint32 bitmap keys)
+// and calls the small API below:
+//
+//	newSegments       the segments of a reader (nil when it is not scorch)
+//	docNum, internalID  scorch internal ids <-> document numbers
+//	(*segments).stored  one stored field of a document
+//	(*segments).termBits  the live documents having a term in a field
+//	(*segments).newPostingScorer, (*postingScorer).add  score postings
+//	(*sleaf).docScore   bleve's term score of one posting
+//
+// Document numbers are scorch's: a document's number is its segment's
+// offset (the documents of the segments before it, deleted ones included)
+// plus its number in the segment. They hold across any number of segments;
+// deleted and replaced documents are removed by intersecting with the live
+// documents (facetIndex.all), never assumed absent.
+
+// segments is the read-only scorch snapshot the engine holds.
+type segments struct {
+	segs    []segment.Segment
+	offsets []uint64 // first document number of each segment
+	live    *roaring.Bitmap
+}
+
+// newSegments returns nil when the reader is not a scorch snapshot.
+func newSegments(r bindex.IndexReader, live *roaring.Bitmap) *segments {
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil
+	}
+	s := &segments{live: live}
+	var running uint64
+	for _, ss := range snap.Segments() {
+		s.segs = append(s.segs, ss.Segment())
+		s.offsets = append(s.offsets, running)
+		running += ss.Segment().Count()
+	}
+	return s
+}
+
+// docNum converts a scorch internal id (8 bytes, big-endian) to a document
+// number.
+func docNum(id bindex.IndexInternalID) (uint32, error) {
+	if len(id) != 8 {
+		return 0, fmt.Errorf("search: internal id of %d bytes", len(id))
+	}
+	n := binary.BigEndian.Uint64(id)
+	if n > 1<<32-1 {
+		return 0, fmt.Errorf("search: internal id %d out of range", n)
+	}
+	return uint32(n), nil
+}
+
+// internalID writes document number n as a scorch internal id into buf
+// (which must have room for 8 bytes) and returns it.
+func internalID(buf bindex.IndexInternalID, n uint32) bindex.IndexInternalID {
+	buf = buf[:8]
+	binary.BigEndian.PutUint64(buf, uint64(n))
+	return buf
+}
+
+// locate returns the segment holding document number n and n's number in it.
+func (s *segments) locate(n uint32) (segment.Segment, uint64, error) {
+	i := sort.Search(len(s.offsets), func(i int) bool { return s.offsets[i] > uint64(n) }) - 1
+	if i < 0 {
+		return nil, 0, fmt.Errorf("search: document %d in no segment", n)
+	}
+	return s.segs[i], uint64(n) - s.offsets[i], nil
+}
+
+// stored returns a copy of one stored field of document n (nil if absent).
+func (s *segments) stored(n uint32, field string) ([]byte, error) {
+	seg, local, err := s.locate(n)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	err = seg.VisitStoredFields(local, func(name string, typ byte, value []byte, pos []uint64) bool {
+		if name == field {
+			out = append([]byte(nil), value...)
+			return false
+		}
+		return true
+	})
+	return out, err
+}
+
+// postingsOrer is implemented by zap postings lists: OrInto adds the list's
+// documents (segment-local numbers, deletions not applied) to a bitmap.
+type postingsOrer interface {
+	OrInto(*roaring.Bitmap)
+}
+
+// termBits returns the live documents having term in field, straight from
+// the segments' postings bitmaps; ok is false when a segment does not
+// support it.
+func (s *segments) termBits(field, term string) (bm *roaring.Bitmap, ok bool, err error) {
+	bm = roaring.New()
+	for i, seg := range s.segs {
+		dict, err := seg.Dictionary(field)
+		if err != nil {
+			return nil, false, err
+		}
+		pl, err := dict.PostingsList([]byte(term), nil, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		o, isOrer := pl.(postingsOrer)
+		if !isOrer {
+			return nil, false, nil
+		}
+		if s.offsets[i] == 0 {
+			o.OrInto(bm)
+			continue
+		}
+		local := roaring.New()
+		o.OrInto(local)
+		bm.Or(roaring.AddOffset64(local, int64(s.offsets[i])))
+	}
+	bm.And(s.live)
+	return bm, true, nil
+}
+
+// docScore is bleve's TermQueryScorer score of one posting of the leaf's
+// term: freq occurrences in a field of norm 1/sqrt(length). It is the
+// arithmetic of scorer.TermQueryScorer.Score without its DocumentMatch
+// and term locations, pinned to it by TestDocScoreMatchesBleve.
+func (l *sleaf) docScore(freq uint64, norm float64) float64 {
+	var tf float64
+	if freq < scorer.MaxSqrtCache {
+		tf = scorer.SqrtCache[int(freq)]
+	} else {
+		tf = math.Sqrt(float64(freq))
+	}
+	var s float64
+	if l.avg > 0 {
+		fieldLength := 1 / (norm * norm)
+		s = l.idf * (tf * bsearch.BM25_k1) /
+			(tf + bsearch.BM25_k1*(1-bsearch.BM25_b+(bsearch.BM25_b*fieldLength/l.avg)))
+	} else {
+		s = tf * norm * l.idf
+	}
+	if l.weight != 1.0 {
+		s *= l.weight
+	}
+	return s
+}
+
+// postingScorer evaluates a tree over a fixed, sorted set of documents.
+type postingScorer struct {
+	s      *segments
+	docs   []uint32          // the documents to score, ascending
+	pos    []int32           // document number -> index in docs, or -1
+	except []*roaring.Bitmap // per segment: its documents not in docs
+}
+
+func (s *segments) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
+	ps := &postingScorer{s: s, docs: docs.ToArray(), except: make([]*roaring.Bitmap, len(s.segs))}
+	if len(ps.docs) > 0 {
+		ps.pos = make([]int32, ps.docs[len(ps.docs)-1]+1)
+		for i := range ps.pos {
+			ps.pos[i] = -1
+		}
+		for i, d := range ps.docs {
+			ps.pos[d] = int32(i)
+		}
+	}
+	for i, seg := range s.segs {
+		lo, n := s.offsets[i], seg.Count()
+		in := docs.Clone()
+		in.RemoveRange(0, lo)
+		in.RemoveRange(lo+n, math.MaxUint32+1)
+		local := roaring.AddOffset64(in, -int64(lo))
+		if ex := roaring.Flip(local, 0, n); !ex.IsEmpty() {
+			// nil when empty: zap iterates unfiltered postings faster.
+			ps.except[i] = ex
+		}
+	}
+	return ps
+}
+
+// add adds the scores of a leaf to sum (indexed like s.docs) and counts the
+// documents it matches in hits.
+func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits []uint16) error {
+	term := []byte(l.term)
+	// A posting's score depends only on its frequency and norm, which take
+	// few distinct values: a small direct-mapped cache of docScore saves
+	// most of its divisions.
+	var cache [scoreCacheSize]struct {
+		norm  uint64
+		freq  uint64
+		score float64
+	}
+	for i, seg := range ps.s.segs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dict, err := seg.Dictionary(l.field)
+		if err != nil {
+			return err
+		}
+		pl, err := dict.PostingsList(term, ps.except[i], nil)
+		if err != nil {
+			return err
+		}
+		if pl == nil || pl.Count() == 0 {
+			continue
+		}
+		it := pl.Iterator(true, true, false, nil)
+		base := ps.s.offsets[i]
+		for {
+			p, err := it.Next()
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				break
+			}
+			d := base + p.Number()
+			if d >= uint64(len(ps.pos)) || ps.pos[d] < 0 {
+				continue // not a candidate (cannot happen with except)
+			}
+			at := ps.pos[d]
+			freq, norm := p.Frequency(), p.Norm()
+			nb := math.Float64bits(norm)
+			c := &cache[((nb^freq)*0x9E3779B97F4A7C15)>>(64-scoreCacheBits)]
+			if c.norm != nb || c.freq != freq {
+				c.norm, c.freq, c.score = nb, freq, l.docScore(freq, norm)
+			}
+			sum[at] += c.score
+			hits[at]++
+		}
+	}
+	return nil
+}
+
+const (
+	scoreCacheBits = 10
+	scoreCacheSize = 1 << scoreCacheBits
+)
