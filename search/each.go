@@ -13,7 +13,7 @@ import (
 // so memory stays bounded either way. Page and size are ignored.
 func (e *Engine) Each(ctx context.Context, req Request, fn func(*index.Incident) error) error {
 	req.Page, req.Size = 1, MaxSize
-	p, err := e.plan(req)
+	p, err := e.plan(ctx, req)
 	if err != nil {
 		return err
 	}

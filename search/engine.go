@@ -38,13 +38,17 @@ type Engine struct {
 	// reference makes producerFor answer every request by the reference
 	// path; the differential tests set it.
 	reference bool
+
+	typos       Typos
+	synonymSets *Synonyms
+	synonyms    synonymIndex // analysed entries of synonymSets
 }
 
 // New prepares an engine over an open index: it keeps a reader on the
 // index's snapshot and loads the facet bitmaps. The index may hold any
 // number of segments, with deleted and replaced documents. The engine owns
 // ix; Close closes both.
-func New(ctx context.Context, ix *index.Index) (*Engine, error) {
+func New(ctx context.Context, ix *index.Index, opts ...Option) (*Engine, error) {
 	limitClauses()
 	adv, err := ix.Advanced()
 	if err != nil {
@@ -64,6 +68,11 @@ func New(ctx context.Context, ix *index.Index) (*Engine, error) {
 		r.Close()
 		return nil, fmt.Errorf("search: loading facets: %w", err)
 	}
+	e.typos, e.synonymSets = DefaultTypos, DefaultSynonyms()
+	for _, o := range opts {
+		o(e)
+	}
+	e.buildSynonyms()
 	e.count = e.facets.all.GetCardinality()
 	e.segs = newSegments(r, e.facets.all)
 	e.orders = newSortOrders(r, e.facets.all)
@@ -72,12 +81,12 @@ func New(ctx context.Context, ix *index.Index) (*Engine, error) {
 
 // Open opens the index generation current in dir and prepares an engine
 // over it; closing the engine closes the index.
-func Open(ctx context.Context, dir string) (*Engine, error) {
+func Open(ctx context.Context, dir string, opts ...Option) (*Engine, error) {
 	ix, err := index.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	e, err := New(ctx, ix)
+	e, err := New(ctx, ix, opts...)
 	if err != nil {
 		ix.Close()
 		return nil, err

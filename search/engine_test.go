@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/blevesearch/bleve/v2/search/searcher"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -377,13 +376,26 @@ func TestSearchErrors(t *testing.T) {
 
 // TestTooManyClauses lowers bleve's clause limit so that a prefix expands
 // past it: the request is refused as the user's, not failed as the server's.
-func TestTooManyClauses(t *testing.T) {
-	e := fixedCorpus.engine(t)
-	old := searcher.DisjunctionMaxClauseCount
-	searcher.DisjunctionMaxClauseCount = 2
-	defer func() { searcher.DisjunctionMaxClauseCount = old }()
-	_, err := e.Search(context.Background(), Request{Query: "rec*"})
-	wantError(t, err, "q", -1, "too many terms")
+// TestPrefixExpansionBounded checks that a word ending in '*' expands to a
+// bounded number of words, whatever the prefix.
+func TestPrefixExpansionBounded(t *testing.T) {
+	e := fullCorpus.engine(t)
+	for _, q := range []string{"con*", "pro*", "the*"} {
+		p, err := e.plan(context.Background(), Request{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range p.n.parsed.groups {
+			if len(g) > maxAlternates || len(g) == 0 {
+				t.Errorf("%s: a group of %d clauses", q, len(g))
+			}
+			for _, c := range g {
+				if c.prefix || !strings.HasPrefix(index.Fold(c.text), strings.TrimSuffix(q, "*")) {
+					t.Errorf("%s: clause %+v is not a word starting with the prefix", q, c)
+				}
+			}
+		}
+	}
 }
 
 func TestSearchDeadline(t *testing.T) {
@@ -440,13 +452,28 @@ func TestFullCorpus(t *testing.T) {
 // TestPrefixOfStemmedWords checks that a prefix longer than the stem the
 // index holds still matches: "vulnerab*" finds what "vulnerability" finds,
 // since the index keeps "vulner", and marks the words.
+// TestPrefixMatchesWordsAsWritten checks that a prefix matches words that
+// start with it, not shorter stems: "heartbl*" finds Heartbleed, and not
+// every report with "hearing" or "heart".
+func TestPrefixMatchesWordsAsWritten(t *testing.T) {
+	e := fullCorpus.engine(t)
+	pre := search(t, e, Request{Query: "heartbl*"})
+	word := search(t, e, Request{Query: `"heartbleed"`})
+	if pre.Total == 0 || pre.Total != word.Total {
+		t.Errorf("heartbl*: %d hits, \"heartbleed\": %d; want the same, more than 0", pre.Total, word.Total)
+	}
+	if len(pre.Hits) > 0 && pre.Hits[0].ID != "2014-heartbleed-openssl" {
+		t.Errorf("heartbl*: first hit %s", pre.Hits[0].ID)
+	}
+}
+
 func TestPrefixOfStemmedWords(t *testing.T) {
 	e := fixedCorpus.engine(t)
 	for _, tt := range []struct{ prefix, word string }{
-		{"vulnerab*", "vulnerability"},
-		{"security*", "security"},
-		{"recording*", "recording"},
-		{"hackers*", "hackers"},
+		{"vulnerab*", `"vulnerability"`},
+		{"security*", `"security"`},
+		{"recording*", `"recording"`},
+		{"hackers*", `"hackers"`},
 	} {
 		word := search(t, e, Request{Query: tt.word, Size: MaxSize})
 		pre := search(t, e, Request{Query: tt.prefix, Size: MaxSize})

@@ -43,10 +43,7 @@ func (e *Engine) highlightTerms(pq *parsedQuery) highlightTerms {
 				}
 			}
 			if c.prefix {
-				m.prefix = strings.ToLower(c.text)
-				for _, st := range prefixStems(m.prefix) {
-					m.terms[st] = true
-				}
+				m.prefix = index.Fold(c.text)
 			} else {
 				for _, t := range e.analyze(c.text) {
 					m.terms[t] = true

@@ -52,7 +52,9 @@ func (e *Engine) matchSets(ctx context.Context, p *plan, prod producer, base *ro
 	if base == nil {
 		base = e.facets.all
 		if p.text != nil {
-			if prod != producerReference {
+			if prod != producerReference && p.words != nil {
+				base = p.words
+			} else if prod != producerReference {
 				base, err = e.textBits(ctx, p.n.parsed)
 			} else {
 				base, err = collect(ctx, e.reader, e.mapping, p.text)
@@ -82,73 +84,42 @@ func (e *Engine) matchSets(ctx context.Context, p *plan, prod producer, base *ro
 
 // textBits returns the documents matching the words of a query: the same set
 // as running textQuery's query, computed from postings bitmaps for single
-// terms and with bleve's searchers for phrases and prefixes.
+// terms and with bleve's searchers for phrases.
 func (e *Engine) textBits(ctx context.Context, pq *parsedQuery) (*roaring.Bitmap, error) {
-	clauseBits := func(c clause) (*roaring.Bitmap, error) {
-		q := e.clauseQuery(c)
-		if q == nil {
-			return nil, nil
-		}
-		terms := e.analyze(c.text)
-		if c.prefix || len(terms) != 1 {
-			return collect(ctx, e.reader, e.mapping, q)
-		}
-		fields := c.fields
-		if fields == nil {
-			fields = index.ProseFields()
-		}
-		out := roaring.New()
-		for _, field := range fields {
-			bm, ok, err := e.segs.termBits(field, terms[0])
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return collect(ctx, e.reader, e.mapping, q)
-			}
-			out.Or(bm)
-		}
-		return out, nil
+	ws, err := e.wordSets(ctx, pq)
+	if err != nil {
+		return nil, err
 	}
-	var result *roaring.Bitmap
-	for _, g := range pq.groups {
-		var alts *roaring.Bitmap
-		for _, c := range g {
-			bm, err := clauseBits(c)
-			if err != nil {
-				return nil, err
-			}
-			if bm == nil {
-				continue
-			}
-			if alts == nil {
-				alts = bm
-			} else {
-				alts.Or(bm)
-			}
-		}
-		if alts == nil {
-			continue // only stop words: matches everything
-		}
-		if result == nil {
-			result = alts
-		} else {
-			result.And(alts)
-		}
+	return ws.matching(e.facets.all, nil), nil
+}
+
+// clauseBits returns the documents matching one clause, nil when it
+// analyses to nothing (stop words).
+func (e *Engine) clauseBits(ctx context.Context, c clause) (*roaring.Bitmap, error) {
+	q := e.clauseQuery(c)
+	if q == nil {
+		return nil, nil
 	}
-	if result == nil {
-		result = e.facets.all.Clone()
+	terms := e.analyze(c.text)
+	if c.prefix || len(terms) != 1 || e.segs == nil {
+		return collect(ctx, e.reader, e.mapping, q)
 	}
-	for _, c := range pq.excluded {
-		bm, err := clauseBits(c)
+	fields := c.fields
+	if fields == nil {
+		fields = index.ProseFields()
+	}
+	out := roaring.New()
+	for _, field := range fields {
+		bm, ok, err := e.segs.termBits(field, terms[0])
 		if err != nil {
 			return nil, err
 		}
-		if bm != nil {
-			result.AndNot(bm)
+		if !ok {
+			return collect(ctx, e.reader, e.mapping, q)
 		}
+		out.Or(bm)
 	}
-	return result, nil
+	return out, nil
 }
 
 // collect runs q without scoring and returns the documents it matches.

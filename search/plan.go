@@ -1,9 +1,11 @@
 package search
 
 import (
+	"context"
 	"strconv"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/faildex/faildex/index"
@@ -19,9 +21,17 @@ type plan struct {
 	excluded map[string][]string // negated inline filters
 	dateQ    query.Query         // nil without a date range
 	terms    highlightTerms
+
+	words      *roaring.Bitmap // documents matching the words; nil when not computed
+	keys       *rankKeys       // nil when every match ranks the same on them
+	dropped    []string        // words left out to find matches (relax.go)
+	suggestion string          // the query with its corrections
 }
 
-func (e *Engine) plan(req Request) (*plan, error) {
+// plan reads and plans a request: it validates it, reads the query's
+// words (understand.go), drops words when together they match nothing
+// (relax.go) and builds the queries and the scoring tree of what is left.
+func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 	n, err := req.normalize(e.facets.known)
 	if err != nil {
 		return nil, err
@@ -54,6 +64,9 @@ func (e *Engine) plan(req Request) (*plan, error) {
 		}
 	}
 	p.dateQ = dateQuery(from, to)
+	if err := e.readWords(ctx, p); err != nil {
+		return nil, e.searchErr(err)
+	}
 	if p.text, err = e.textQuery(n.parsed); err != nil {
 		return nil, err
 	}
@@ -157,4 +170,49 @@ func termsQuery(field string, values []string) query.Query {
 		return qs[0]
 	}
 	return query.NewDisjunctionQuery(qs)
+}
+
+// readWords adds alternatives to the words of the query, and relaxes it
+// when its words match nothing within the filters.
+func (e *Engine) readWords(ctx context.Context, p *plan) error {
+	pq := p.n.parsed
+	if len(pq.groups) == 0 {
+		return nil
+	}
+	rd, err := e.understand(pq, p.n.Query)
+	if err != nil {
+		return err
+	}
+	p.suggestion = rd.suggestion(pq, p.n.Query)
+	ws, err := e.wordSets(ctx, pq)
+	if err != nil {
+		return err
+	}
+	var narrow *roaring.Bitmap
+	if len(p.filters) > 0 || len(p.excluded) > 0 {
+		narrow = e.facets.all.Clone()
+		for cat, vals := range p.filters {
+			narrow.And(e.facets.filterBits(cat, vals))
+		}
+		for cat, vals := range p.excluded {
+			narrow.AndNot(e.facets.filterBits(cat, vals))
+		}
+	}
+	keep := ws.relax(e.facets.all, narrow)
+	p.keys = newRankKeys(ws, keep != nil)
+	if keep == nil {
+		p.words = ws.matching(e.facets.all, nil)
+		return nil
+	}
+	p.words = ws.matching(e.facets.all, keep)
+	var groups [][]clause
+	for gi, g := range pq.groups {
+		if keep[gi] {
+			groups = append(groups, g)
+		} else {
+			p.dropped = append(p.dropped, g[0].text)
+		}
+	}
+	pq.groups = groups
+	return nil
 }

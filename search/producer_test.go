@@ -44,11 +44,11 @@ func TestProducerFor(t *testing.T) {
 		{Request{Query: "ransomware OR malware -school", From: "2012"}, producerPostings},
 		{Request{Query: "title:boeing causes:firmware", Filters: map[string][]string{"domain": {"finance"}}}, producerPostings},
 		{Request{Query: `"wake word"`}, producerSearcher},
-		{Request{Query: "recor*"}, producerSearcher},
+		{Request{Query: "recor*"}, producerPostings}, // its completions are plain words
 		{Request{Query: "the"}, producerSearcher},
 		{Request{Sort: SortRelevance}, producerSearcher},
 	} {
-		p, err := e.plan(tt.req)
+		p, err := e.plan(context.Background(), tt.req)
 		if err != nil {
 			t.Fatalf("%+v: %v", tt.req, err)
 		}

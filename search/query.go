@@ -37,7 +37,8 @@ type clause struct {
 	text   string   // the word or phrase as typed (without quotes, '-', '*')
 	phrase bool
 	prefix bool
-	pos    int // byte offset in the query, for messages
+	pos    int       // byte offset in the query, for messages
+	kind   matchKind // how it relates to what was typed (understand.go)
 }
 
 // filterClause is a category (or year) filter written inline.

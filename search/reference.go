@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -19,6 +20,9 @@ import (
 // matches the facet bitmaps count, which bleve must agree with.
 func (e *Engine) referenceHits(ctx context.Context, p *plan, total uint64) ([]Hit, error) {
 	n := p.n
+	if p.keys != nil && n.Sort == SortRelevance {
+		return e.referenceKeyed(ctx, p, total, (n.Page-1)*n.Size, n.Size)
+	}
 	req := bleve.NewSearchRequestOptions(p.fullQuery(), n.Size, (n.Page-1)*n.Size, false)
 	req.Fields = []string{index.FieldStored}
 	req.SortBy(n.sortBy)
@@ -46,6 +50,18 @@ func (e *Engine) referenceHits(ctx context.Context, p *plan, total uint64) ([]Hi
 // referenceEach calls fn for every match in the request's order, fetching
 // eachPage hits at a time after the last one's sort values.
 func (e *Engine) referenceEach(ctx context.Context, p *plan, fn func(*index.Incident) error) error {
+	if p.keys != nil && p.n.Sort == SortRelevance {
+		hits, err := e.referenceKeyedIncidents(ctx, p)
+		if err != nil {
+			return err
+		}
+		for i := range hits {
+			if err := fn(&hits[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	q := p.fullQuery()
 	var after []string
 	for {
@@ -79,3 +95,71 @@ func (e *Engine) referenceEach(ctx context.Context, p *plan, fn func(*index.Inci
 }
 
 const eachPage = 200
+
+// referenceKeyed returns a page of hits of a request whose matches rank by
+// the first ranking rules (rankKeys) before relevance: bleve's matches in
+// bleve's order, stably sorted by the keys.
+func (e *Engine) referenceKeyed(ctx context.Context, p *plan, total uint64, skip, size int) ([]Hit, error) {
+	all, scores, err := e.referenceKeyedAll(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(all)) != total {
+		return nil, fmt.Errorf("search: bleve found %d incidents, the facet index %d", len(all), total)
+	}
+	var hits []Hit
+	for i := skip; i < len(all) && i < skip+size; i++ {
+		hits = append(hits, e.hitOf(&all[i], scores[i], p.terms))
+	}
+	return hits, nil
+}
+
+// referenceKeyedIncidents returns every match of a keyed request in order.
+func (e *Engine) referenceKeyedIncidents(ctx context.Context, p *plan) ([]index.Incident, error) {
+	all, _, err := e.referenceKeyedAll(ctx, p)
+	return all, err
+}
+
+func (e *Engine) referenceKeyedAll(ctx context.Context, p *plan) ([]index.Incident, []float64, error) {
+	req := bleve.NewSearchRequestOptions(p.fullQuery(), int(e.count)+1, 0, false)
+	req.Fields = []string{index.FieldStored}
+	req.SortBy(p.n.sortBy)
+	sr, err := e.ix.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, nil, e.searchErr(err)
+	}
+	type keyed struct {
+		c  scored
+		in index.Incident
+	}
+	list := make([]keyed, 0, len(sr.Hits))
+	for i, h := range sr.Hits {
+		in, err := index.IncidentFromFields(h.Fields)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", h.ID, err)
+		}
+		d, err := docNum(h.IndexInternalID)
+		if err != nil {
+			return nil, nil, err
+		}
+		c := scored{score: finiteScore(h.Score), rank: uint32(i), doc: d}
+		p.keys.set(&c)
+		list = append(list, keyed{c, in})
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i].c, list[j].c
+		if a.matched != b.matched {
+			return a.matched > b.matched
+		}
+		if a.inexact != b.inexact {
+			return a.inexact < b.inexact
+		}
+		return a.rank < b.rank
+	})
+	ins := make([]index.Incident, len(list))
+	scores := make([]float64, len(list))
+	for i, k := range list {
+		ins[i], scores[i] = k.in, k.c.score
+	}
+	return ins, scores, nil
+}

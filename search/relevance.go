@@ -82,6 +82,7 @@ func (e *Engine) scanSearcher(ctx context.Context, p *plan, k int, withBits bool
 			}
 		}
 		c := scored{score: finiteScore(dm.Score), rank: ranks[d], doc: d}
+		p.keys.set(&c)
 		sctx.DocumentMatchPool.Put(dm)
 		if h.Len() < k {
 			heap.Push(h, c)
@@ -109,15 +110,24 @@ func finiteScore(s float64) float64 {
 	return s
 }
 
-// scored is a match: its score and its rank in the date order.
+// scored is a match: its ranking keys (rankKeys), its score and its rank
+// in the date order.
 type scored struct {
-	score float64
-	rank  uint32
-	doc   uint32
+	matched, inexact uint8
+	score            float64
+	rank             uint32
+	doc              uint32
 }
 
-// better reports whether a sorts before b by relevance.
+// better reports whether a sorts before b by relevance: the ranking rules
+// of relax.go.
 func better(a, b scored) bool {
+	if a.matched != b.matched {
+		return a.matched > b.matched
+	}
+	if a.inexact != b.inexact {
+		return a.inexact < b.inexact
+	}
 	if a.score != b.score {
 		return a.score > b.score
 	}

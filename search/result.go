@@ -19,6 +19,12 @@ type Result struct {
 	Years   []YearCount    `json:"years"`
 	// Notices say how a query outside the query language was read.
 	Notices []string `json:"notices,omitempty"`
+	// Suggestion is the query with its misspelled words corrected, when
+	// words matched only through corrections.
+	Suggestion string `json:"suggestion,omitempty"`
+	// Relaxed, when set, says which words were left out because the words
+	// together matched nothing.
+	Relaxed *Relaxed `json:"relaxed,omitempty"`
 }
 
 // ActiveFilter is one selected category option.
@@ -86,4 +92,9 @@ func optionLabel(cat, value string) (label, definition string) {
 		return o.Label, o.Definition
 	}
 	return value, ""
+}
+
+// Relaxed describes a query relaxed to find matches.
+type Relaxed struct {
+	Dropped []string `json:"dropped"`
 }

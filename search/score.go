@@ -69,7 +69,7 @@ func (e *Engine) scoreTree(pq *parsedQuery) *snode {
 			}
 			var leaves []*snode
 			for _, f := range fields {
-				leaves = append(leaves, &snode{leaf: &sleaf{field: f, term: terms[0], boost: boostOf(f)}})
+				leaves = append(leaves, &snode{leaf: &sleaf{field: f, term: terms[0], boost: boostOf(f) * c.kind.weight()}})
 			}
 			if len(leaves) == 1 {
 				alts = append(alts, leaves[0])
@@ -304,6 +304,7 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 	h := make(topHeap, 0, min(k, len(ps.docs)))
 	for i, d := range ps.docs {
 		c := scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
+		p.keys.set(&c)
 		if len(h) < k {
 			h = append(h, c)
 			if len(h) == k {

@@ -14,7 +14,7 @@ import (
 // page of hits.
 func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 	start := time.Now()
-	p, err := e.plan(req)
+	p, err := e.plan(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +50,10 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	res.Notices = n.parsed.notices
+	res.Suggestion = p.suggestion
+	if len(p.dropped) > 0 {
+		res.Relaxed = &Relaxed{Dropped: p.dropped}
+	}
 	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil
 }

@@ -89,30 +89,23 @@ func (e *Engine) clauseQuery(c clause) query.Query {
 		var q query.Query
 		switch {
 		case c.prefix:
+			// Words ending in '*' become their completions when the query
+			// is read (understand.go); a prefix query matches index terms
+			// (stems) that start with the prefix.
 			pq := query.NewPrefixQuery(terms[0])
 			pq.SetField(f)
-			pq.SetBoost(boostOf(f))
+			pq.SetBoost(boostOf(f) * c.kind.weight())
 			q = pq
-			if stems := prefixStems(terms[0]); len(stems) > 0 {
-				qs := []query.Query{pq}
-				for _, st := range stems {
-					tq := query.NewTermQuery(st)
-					tq.SetField(f)
-					tq.SetBoost(boostOf(f))
-					qs = append(qs, tq)
-				}
-				q = query.NewDisjunctionQuery(qs)
-			}
 		case len(terms) == 1:
 			tq := query.NewTermQuery(terms[0])
 			tq.SetField(f)
-			tq.SetBoost(boostOf(f))
+			tq.SetBoost(boostOf(f) * c.kind.weight())
 			q = tq
 		default:
 			mp := query.NewMatchPhraseQuery(c.text)
 			mp.SetField(f)
 			mp.Analyzer = index.Analyzer
-			mp.SetBoost(boostOf(f))
+			mp.SetBoost(boostOf(f) * c.kind.weight())
 			q = mp
 		}
 		alts = append(alts, q)
@@ -121,24 +114,6 @@ func (e *Engine) clauseQuery(c clause) query.Query {
 		return alts[0]
 	}
 	return query.NewDisjunctionQuery(alts)
-}
-
-// prefixStems returns the index terms that words starting with prefix may
-// have been stemmed to although they do not start with prefix themselves:
-// the index holds stems ("vulner" for "vulnerable", "secur" for
-// "security"), which are usually a little shorter than the word, so
-// "vulnerab*" must also match the term "vulner". The candidates are the
-// prefix cut by one to four letters, keeping at least four.
-func prefixStems(prefix string) []string {
-	r := []rune(prefix)
-	if len(r) < 5 {
-		return nil
-	}
-	var out []string
-	for n := len(r) - 1; n >= 4 && n >= len(r)-4; n-- {
-		out = append(out, string(r[:n]))
-	}
-	return out
 }
 
 // analyze returns the index terms of text.

@@ -178,3 +178,65 @@ func damerau(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// completions returns the words starting with prefix, the most frequent
+// first, one for each distinct stem (key), at most limit of them; more
+// reports whether others were left out.
+func (v vocab) completions(prefix string, limit int, key func(string) string) (ws []word, more bool, err error) {
+	all, err := v.prefixed(prefix, 1<<30)
+	if err != nil {
+		return nil, false, err
+	}
+	seen := map[string]bool{}
+	for _, w := range all {
+		k := key(w.text)
+		if k == "" || seen[k] {
+			continue
+		}
+		if len(ws) == limit {
+			return ws, true, nil
+		}
+		seen[k] = true
+		ws = append(ws, w)
+	}
+	return ws, false, nil
+}
+
+// split returns w cut into two words that the reports have ("wakeword" →
+// "wake word", "ariane5" → "ariane 5"), the cut whose rarer half is the
+// most frequent; ok is false when there is none. Halves are two runes or
+// more, but for a number.
+func (v vocab) split(w string) (string, bool, error) {
+	r := []rune(w)
+	best, bestDF := "", uint64(0)
+	for i := 1; i < len(r); i++ {
+		left, right := string(r[:i]), string(r[i:])
+		if (len([]rune(left)) < 2 && !isNumber(left)) || (len([]rune(right)) < 2 && !isNumber(right)) {
+			continue
+		}
+		l, err := v.df(left)
+		if err != nil || l == 0 {
+			if err != nil {
+				return "", false, err
+			}
+			continue
+		}
+		rt, err := v.df(right)
+		if err != nil {
+			return "", false, err
+		}
+		if m := min(l, rt); m > bestDF {
+			best, bestDF = left+" "+right, m
+		}
+	}
+	return best, bestDF > 0, nil
+}
+
+func isNumber(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -9,7 +9,7 @@ func TestDamerau(t *testing.T) {
 	}{
 		{"", "", 0}, {"", "abc", 3}, {"abc", "", 3},
 		{"crowdstrike", "crowdstrike", 0},
-		{"captial", "capital", 1},       // transposition
+		{"captial", "capital", 1},        // transposition
 		{"heartbleeed", "heartbleed", 1}, // deletion
 		{"crowdstirke", "crowdstrike", 1},
 		{"knihgt", "knight", 1},
