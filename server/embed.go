@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"io/fs"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -162,38 +160,4 @@ func newNonce() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawStdEncoding.EncodeToString(b)
-}
-
-// searchPagePath is the path of the HTML search page, which takes the same
-// parameters as /api/v1/search.
-const searchPagePath = "/"
-
-// searchPageURL returns the path and query of the search page for req.
-func searchPageURL(req search.Request) string {
-	u := url.URL{Path: searchPagePath, RawQuery: req.Values().Encode()}
-	return u.String()
-}
-
-// incidentPath returns the path of an incident's page.
-func incidentPath(id string) string {
-	return "/incidents/" + url.PathEscape(id)
-}
-
-// hostPattern matches the Host headers that absolute URLs may be built from.
-var hostPattern = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
-
-// baseURL returns the scheme and host the request was sent to, for the
-// absolute URLs that feeds, OpenSearch, oEmbed and citations need. A Host
-// header that is not a plain host name or address is replaced by
-// "localhost", so no markup or path can be smuggled in through it.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	host := r.Host
-	if !hostPattern.MatchString(host) {
-		host = "localhost"
-	}
-	return scheme + "://" + host
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -124,17 +123,6 @@ func feedUpdated(res *search.Result) string {
 	return feedTime(newest)
 }
 
-// pageURL returns the absolute URL of a page of a feed or search.
-func pageURL(base, path string, req search.Request, page int) string {
-	q := req.Clone()
-	q.Page = page
-	if path == "/feed.atom" || path == "/feed.json" {
-		q.Sort = "" // feeds ignore it
-	}
-	u := url.URL{Path: path, RawQuery: q.Values().Encode()}
-	return base + u.String()
-}
-
 // Atom (RFC 4287) documents.
 
 const atomNS = "http://www.w3.org/2005/Atom"
@@ -224,7 +212,7 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) error {
 			Updated:   feedTime(h.Published),
 			Links: []atomLink{
 				{Rel: "alternate", Type: "text/html", Href: base + incidentPath(h.ID)},
-				{Rel: "related", Type: "application/json", Href: base + "/api/v1/incidents/" + url.PathEscape(h.ID)},
+				{Rel: "related", Type: "application/json", Href: base + apiIncidentPath(h.ID)},
 			},
 		}
 		if h.Summary != "" {

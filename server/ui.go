@@ -180,6 +180,15 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 	return nil
 }
 
+// pageMeta is what the layout (templates/base.html) needs from every page.
+type pageMeta struct {
+	Title       string // the page's <title>, before " · faildex"; empty for the site name alone
+	Description string // the meta description, if any
+	Canonical   string // the canonical path ("/incidents/x"), if any
+	Script      bool   // load the search page's script
+	Head        HeadLinks
+}
+
 type errorPage struct {
 	pageMeta
 	Status     int
