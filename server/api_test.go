@@ -499,6 +499,37 @@ func TestAPIErrors(t *testing.T) {
 		}
 	})
 
+	// Errors found before a handler runs (a malformed query string, an
+	// overlong URL) are answered in the format of the route asked for:
+	// JSON on the routes that answer JSON, inside /api/ or not.
+	t.Run("format follows the route", func(t *testing.T) {
+		long := "?q=" + strings.Repeat("a", maxURLBytes)
+		for _, tc := range []struct {
+			target string
+			status int
+			json   bool
+		}{
+			{"/api/v1/search?q=%zz", 400, true},
+			{"/oembed?url=%zz", 400, true},
+			{"/feed.json?q=%zz", 400, true},
+			{"/readyz" + long, 414, true},
+			{"/feed.atom?q=%zz", 400, false},
+			{"/?q=%zz", 400, false},
+			{"/incidents/x" + long, 414, false},
+		} {
+			w := ts.get(t, tc.target)
+			ct := w.Header().Get("Content-Type")
+			if w.Code != tc.status {
+				t.Errorf("%.40s: status %d, want %d", tc.target, w.Code, tc.status)
+			}
+			if tc.json {
+				apiErr(t, w)
+			} else if !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("%.40s: Content-Type %q, want an HTML page", tc.target, ct)
+			}
+		}
+	})
+
 	t.Run("404 outside the API is HTML", func(t *testing.T) {
 		w := ts.get(t, "/no/such/page")
 		if w.Code != http.StatusNotFound || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {

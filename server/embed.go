@@ -7,31 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/gorilla/mux"
-
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
 )
-
-// embedRoutes registers the routes that let other sites and programs use
-// faildex: the OpenAPI document, exports, feeds, the widget and its script,
-// OpenSearch, oEmbed and BibTeX citations. They are registered before the
-// pages, so /incidents/{id}.bib wins over /incidents/{id}.
-func (s *Server) embedRoutes(r *mux.Router) {
-	read := []string{http.MethodGet, http.MethodHead}
-	apiMethods := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
-
-	r.Handle("/api/v1/openapi.json", s.cors(s.api(s.handleOpenAPI))).Methods(apiMethods...).Name("api_openapi")
-	r.Handle("/api/v1/export", s.cors(s.api(s.handleExport))).Methods(apiMethods...).Name("api_export")
-
-	r.Handle("/feed.atom", s.page(s.handleAtom)).Methods(read...).Name("feed_atom")
-	r.Handle("/feed.json", s.api(s.handleJSONFeed)).Methods(read...).Name("feed_json")
-	r.Handle("/embed", http.HandlerFunc(s.handleEmbed)).Methods(read...).Name("embed")
-	r.Handle("/embed.js", s.page(s.handleEmbedJS)).Methods(read...).Name("embed_js")
-	r.Handle("/opensearch.xml", s.page(s.handleOpenSearch)).Methods(read...).Name("opensearch")
-	r.Handle("/oembed", s.api(s.handleOEmbed)).Methods(read...).Name("oembed")
-	r.Handle("/incidents/{id}.bib", s.page(s.handleBibTeX)).Methods(read...).Name("incident_bib")
-}
 
 // Sizes of the widget's result list.
 const (

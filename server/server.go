@@ -51,9 +51,11 @@ type Server struct {
 	log     zerolog.Logger
 	engines *holder
 	router  *mux.Router
-	handler http.Handler
-	metrics *metrics
-	ui      *ui
+	// jsonRoutes names the routes that answer JSON (see route).
+	jsonRoutes map[string]bool
+	handler    http.Handler
+	metrics    *metrics
+	ui         *ui
 
 	ln   net.Listener
 	srv  *http.Server
