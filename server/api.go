@@ -12,35 +12,25 @@ import (
 	"github.com/faildex/faildex/search"
 )
 
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
-	eng, release, err := s.engine()
-	if err != nil {
-		return err
-	}
-	defer release()
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	if eng.DocCount() == 0 {
 		return &httpError{status: http.StatusServiceUnavailable, msg: "the index is empty"}
 	}
 	return writeJSON(w, r, http.StatusOK, map[string]any{"status": "ready", "documents": eng.DocCount()})
 }
 
-// runSearch parses the request's parameters and runs the search.
-func (s *Server) runSearch(r *http.Request) (search.Request, *search.Result, error) {
+// runSearch parses the request's parameters and runs the search on eng.
+func runSearch(r *http.Request, eng Searcher) (search.Request, *search.Result, error) {
 	req, err := search.FromValues(r.URL.Query())
 	if err != nil {
 		return req, nil, err
 	}
-	eng, release, err := s.engine()
-	if err != nil {
-		return req, nil, err
-	}
-	defer release()
 	res, err := eng.Search(r.Context(), req)
 	return req, res, err
 }
 
-func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
-	req, res, err := s.runSearch(r)
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	req, res, err := runSearch(r, eng)
 	if err != nil {
 		return err
 	}
@@ -65,22 +55,12 @@ func setPageLinks(w http.ResponseWriter, path string, req search.Request, res *s
 	}
 }
 
-func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.incident(r, mux.Vars(r)["id"])
+func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	in, err := eng.Incident(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, r, http.StatusOK, in)
-}
-
-// incident looks up one incident for a request.
-func (s *Server) incident(r *http.Request, id string) (*index.Incident, error) {
-	eng, release, err := s.engine()
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	return eng.Incident(r.Context(), id)
 }
 
 // FacetsDoc is the body of /api/v1/facets: the taxonomy and the request

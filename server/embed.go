@@ -41,31 +41,30 @@ type embedOption struct{ Category, Label string }
 // handleEmbed serves /embed: a compact, self-contained result list (or, with
 // id=, one incident) made to be framed by other sites. It sets its own CSP:
 // no scripts, its one <style> allowed by a nonce, and frame-ancestors from
-// Config.FrameAncestors. Errors are shown inside the frame, not as a page.
-func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
+// Config.FrameAncestors. Errors are shown inside the frame, not as a page;
+// only a failure to render the frame is returned.
+func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	nonce := newNonce()
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors "+s.cfg.FrameAncestors)
 	data := embedPage{Nonce: nonce}
 	status := http.StatusOK
-	if err := s.embedData(w, r, &data); err != nil {
+	if err := embedData(w, r, eng, &data); err != nil {
 		var msg string
 		status, msg, _ = classify(err)
 		s.logError(r, status, err)
 		if status == 499 {
-			return
+			return nil
 		}
 		data.Status, data.Error = status, msg
 	}
-	if err := s.ui.render(w, r, status, "embed", data); err != nil {
-		s.logError(r, http.StatusInternalServerError, err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-	}
+	return s.ui.render(w, r, status, "embed", data)
 }
 
-func (s *Server) embedData(w http.ResponseWriter, r *http.Request, data *embedPage) error {
+// embedData fills data with the incident or the search that r asks for.
+func embedData(w http.ResponseWriter, r *http.Request, eng Searcher, data *embedPage) error {
 	v := r.URL.Query()
 	if id := v.Get("id"); id != "" {
-		in, err := s.incident(r, id)
+		in, err := eng.Incident(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -83,11 +82,6 @@ func (s *Server) embedData(w http.ResponseWriter, r *http.Request, data *embedPa
 	if req.Size > embedMaxSize {
 		return &search.Error{Param: "size", Pos: -1, Msg: "must be between 1 and " + strconv.Itoa(embedMaxSize)}
 	}
-	eng, release, err := s.engine()
-	if err != nil {
-		return err
-	}
-	defer release()
 	res, err := eng.Search(r.Context(), req)
 	if err != nil {
 		return err

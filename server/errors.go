@@ -73,6 +73,24 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 	})
 }
 
+// engineHandler is a handlerFunc that is given the search engine to use.
+type engineHandler func(w http.ResponseWriter, r *http.Request, eng Searcher) error
+
+// withEngine adapts a handler that needs the search engine: it acquires the
+// current engine, passes it in and releases it when h returns, so that a
+// reload never closes an engine under a request; errors are answered by
+// writeError, as handle's are.
+func (s *Server) withEngine(h engineHandler) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		eng, release, err := s.engines.acquire()
+		if err != nil {
+			return err
+		}
+		defer release()
+		return h(w, r, eng)
+	})
+}
+
 // writeError answers err with the status and message classify gives it:
 // as the API's JSON error body when r is answered in JSON (answersJSON),
 // else as an HTML error page. Every error response is written here. 5xx

@@ -46,7 +46,7 @@ var exportFormats = map[string]string{
 // ends when the client stops reading. An error after the first byte aborts
 // the response, so a client never mistakes a truncated export for a
 // complete one.
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	v := r.URL.Query()
 	if len(v["format"]) > 1 {
 		return &httpError{status: http.StatusBadRequest, msg: "format: given more than once", param: "format"}
@@ -64,11 +64,6 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	req.Page, req.Size = 0, 0
-	eng, release, err := s.engine()
-	if err != nil {
-		return err
-	}
-	defer release()
 	// Validate the request and count its results before the first byte.
 	probe := req.Clone()
 	probe.Size = 1

@@ -18,18 +18,13 @@ import (
 // with links to the neighbouring pages (RFC 5005 in Atom, next_url in JSON
 // Feed, and Link headers in both).
 
-// feedSearch runs the search behind a feed.
-func (s *Server) feedSearch(w http.ResponseWriter, r *http.Request) (search.Request, *search.Result, error) {
+// feedSearch runs the search behind a feed on eng.
+func feedSearch(w http.ResponseWriter, r *http.Request, eng Searcher) (search.Request, *search.Result, error) {
 	req, err := search.FromValues(r.URL.Query())
 	if err != nil {
 		return req, nil, err
 	}
 	req.Sort = search.SortDate
-	eng, release, err := s.engine()
-	if err != nil {
-		return req, nil, err
-	}
-	defer release()
 	res, err := eng.Search(r.Context(), req)
 	if err != nil {
 		return req, nil, err
@@ -177,8 +172,8 @@ type atomCategory struct {
 	Label  string `xml:"label,attr,omitempty"`
 }
 
-func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) error {
-	req, res, err := s.feedSearch(w, r)
+func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	req, res, err := feedSearch(w, r, eng)
 	if err != nil {
 		return err
 	}
@@ -289,8 +284,8 @@ type jsonFeedItem struct {
 	Tags          []string `json:"tags,omitempty"`
 }
 
-func (s *Server) handleJSONFeed(w http.ResponseWriter, r *http.Request) error {
-	req, res, err := s.feedSearch(w, r)
+func (s *Server) handleJSONFeed(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	req, res, err := feedSearch(w, r, eng)
 	if err != nil {
 		return err
 	}

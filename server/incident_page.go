@@ -57,12 +57,12 @@ type sourceView struct {
 	URL  string // set when the source is an http(s) URL
 }
 
-func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	id := mux.Vars(r)["id"]
 	if !index.ValidID(id) {
 		return errNotFound
 	}
-	in, err := s.incident(r, id)
+	in, err := eng.Incident(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, index.ErrNotFound) {
 			return &httpError{status: http.StatusNotFound, msg: "There is no incident with the id “" + id + "”."}

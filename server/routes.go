@@ -27,13 +27,13 @@ func (s *Server) routeTable() []route {
 	api := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
 	return []route{
 		// The JSON API; browsers on the allowed origins may call it (CORS).
-		{name: "api_search", path: "/api/v1/search", methods: api, json: true, h: s.cors(s.handle(s.handleSearch))},
-		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.handle(s.handleIncident))},
+		{name: "api_search", path: "/api/v1/search", methods: api, json: true, h: s.cors(s.withEngine(s.handleSearch))},
+		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.withEngine(s.handleIncident))},
 		{name: "api_facets", path: "/api/v1/facets", methods: api, json: true, h: s.cors(s.handle(s.handleFacets))},
 
 		// Operations.
 		{name: "healthz", path: "/healthz", methods: read, h: http.HandlerFunc(handleHealthz)},
-		{name: "readyz", path: "/readyz", methods: read, json: true, h: s.handle(s.handleReady)},
+		{name: "readyz", path: "/readyz", methods: read, json: true, h: s.withEngine(s.handleReady)},
 		{name: "metrics", path: "/metrics", methods: read, h: s.metrics.handler()},
 		{name: "admin_reload", path: "/admin/reload", methods: []string{http.MethodPost}, json: true, h: s.handle(s.handleReload)},
 
@@ -41,18 +41,18 @@ func (s *Server) routeTable() []route {
 		// document, exports, feeds, the widget and its script, OpenSearch,
 		// oEmbed and BibTeX citations.
 		{name: "api_openapi", path: "/api/v1/openapi.json", methods: api, json: true, h: s.cors(s.handle(s.handleOpenAPI))},
-		{name: "api_export", path: "/api/v1/export", methods: api, json: true, h: s.cors(s.handle(s.handleExport))},
-		{name: "feed_atom", path: "/feed.atom", methods: read, h: s.handle(s.handleAtom)},
-		{name: "feed_json", path: "/feed.json", methods: read, json: true, h: s.handle(s.handleJSONFeed)},
-		{name: "embed", path: "/embed", methods: read, h: http.HandlerFunc(s.handleEmbed)},
+		{name: "api_export", path: "/api/v1/export", methods: api, json: true, h: s.cors(s.withEngine(s.handleExport))},
+		{name: "feed_atom", path: "/feed.atom", methods: read, h: s.withEngine(s.handleAtom)},
+		{name: "feed_json", path: "/feed.json", methods: read, json: true, h: s.withEngine(s.handleJSONFeed)},
+		{name: "embed", path: "/embed", methods: read, h: s.withEngine(s.handleEmbed)},
 		{name: "embed_js", path: "/embed.js", methods: read, h: s.handle(s.handleEmbedJS)},
 		{name: "opensearch", path: "/opensearch.xml", methods: read, h: s.handle(s.handleOpenSearch)},
-		{name: "oembed", path: "/oembed", methods: read, json: true, h: s.handle(s.handleOEmbed)},
-		{name: "incident_bib", path: "/incidents/{id}.bib", methods: read, h: s.handle(s.handleBibTeX)},
+		{name: "oembed", path: "/oembed", methods: read, json: true, h: s.withEngine(s.handleOEmbed)},
+		{name: "incident_bib", path: "/incidents/{id}.bib", methods: read, h: s.withEngine(s.handleBibTeX)},
 
 		// The HTML pages and their assets.
-		{name: "ui_search", path: searchPagePath, methods: read, h: s.handle(s.handleSearchPage)},
-		{name: "ui_incident", path: "/incidents/{id}", methods: read, h: s.handle(s.handleIncidentPage)},
+		{name: "ui_search", path: searchPagePath, methods: read, h: s.withEngine(s.handleSearchPage)},
+		{name: "ui_incident", path: "/incidents/{id}", methods: read, h: s.withEngine(s.handleIncidentPage)},
 		{name: "static", path: "/static/", prefix: true, methods: read, h: s.serveStatic()},
 	}
 }

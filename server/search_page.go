@@ -117,8 +117,8 @@ var sortLabels = map[string]string{
 	search.SortArticles:  "Most cited",
 }
 
-func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request) error {
-	req, res, err := s.runSearch(r)
+func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	req, res, err := runSearch(r, eng)
 	if err != nil {
 		status, msg, param := classify(err)
 		if status != http.StatusBadRequest {
