@@ -101,11 +101,7 @@ func newEmbedIncident(in *index.Incident) *embedIncident {
 			continue
 		}
 		for _, o := range in.Options(c.Name) {
-			label := o
-			if opt := c.Option(o); opt != nil {
-				label = opt.Label
-			}
-			e.Options = append(e.Options, embedOption{Category: c.Name, Label: label})
+			e.Options = append(e.Options, embedOption{Category: c.Name, Label: c.OptionLabel(o)})
 		}
 	}
 	return e

@@ -57,7 +57,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, eng Search
 	}
 	ctype, ok := exportFormats[format]
 	if !ok {
-		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("format: unknown format %q; use csv or ndjson", truncateRunes(format, 20)), param: "format"}
+		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("format: unknown format %q; use csv or ndjson", index.Truncate(format, 20)), param: "format"}
 	}
 	req, err := search.FromValues(v)
 	if err != nil {
@@ -317,13 +317,4 @@ func exportFilename(req search.Request, format string) string {
 		name += "-all"
 	}
 	return name + "." + format
-}
-
-// truncateRunes cuts s to at most n runes.
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -237,11 +237,7 @@ func feedCategories(base string, h search.Hit) []atomCategory {
 	var cats []atomCategory
 	for _, c := range index.Taxonomy {
 		for _, o := range h.Options[c.Name] {
-			label := o
-			if opt := c.Option(o); opt != nil {
-				label = opt.Label
-			}
-			cats = append(cats, atomCategory{Term: o, Scheme: base + "/api/v1/facets#" + c.Name, Label: c.Label + ": " + label})
+			cats = append(cats, atomCategory{Term: o, Scheme: base + "/api/v1/facets#" + c.Name, Label: c.Label + ": " + c.OptionLabel(o)})
 		}
 	}
 	return cats

@@ -57,6 +57,10 @@ type sourceView struct {
 	URL  string // set when the source is an http(s) URL
 }
 
+// metaDescriptionBytes bounds an incident page's meta description, before
+// the " …" that marks a cut.
+const metaDescriptionBytes = 200
+
 func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	id := mux.Vars(r)["id"]
 	if !index.ValidID(id) {
@@ -105,7 +109,7 @@ func backURL(r *http.Request) string {
 
 func newIncidentPage(in *index.Incident, back string) *incidentPage {
 	p := &incidentPage{
-		pageMeta:   pageMeta{Title: in.Title, Description: cut(in.Summary, 200), Canonical: incidentPath(in.ID)},
+		pageMeta:   pageMeta{Title: in.Title, Description: index.Cut(in.Lead(), metaDescriptionBytes), Canonical: incidentPath(in.ID)},
 		ID:         in.ID,
 		Title:      in.Title,
 		Published:  in.Published,
@@ -140,7 +144,7 @@ func newIncidentPage(in *index.Incident, back string) *incidentPage {
 				row.Assessed = true
 				for _, o := range cl.Options {
 					q := search.Request{Filters: map[string][]string{c.Name: {o}}}
-					row.Options = append(row.Options, optionView{Value: o, Label: optionLabel(c, o), Definition: optionDefinition(c, o), Href: searchPageURL(q)})
+					row.Options = append(row.Options, optionView{Value: o, Label: c.OptionLabel(o), Definition: optionDefinition(c, o), Href: searchPageURL(q)})
 				}
 				row.Rationale = splitText(cl.Rationale)
 			}
@@ -156,15 +160,4 @@ func newIncidentPage(in *index.Incident, back string) *incidentPage {
 		p.Sources = append(p.Sources, sv)
 	}
 	return p
-}
-func cut(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= n {
-		return s
-	}
-	i := strings.LastIndexByte(s[:n], ' ')
-	if i < n/2 {
-		return s
-	}
-	return s[:i] + " …"
 }

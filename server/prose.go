@@ -98,15 +98,8 @@ func countLabel(n uint64) string {
 	return strconv.FormatUint(n, 10) + " incidents"
 }
 
-// optionLabel returns the display label of an option, or the value itself
+// optionDefinition returns the definition of one of c's options, or ""
 // for an option outside the vocabulary.
-func optionLabel(c *index.Category, v string) string {
-	if o := c.Option(v); o != nil {
-		return o.Label
-	}
-	return v
-}
-
 func optionDefinition(c *index.Category, v string) string {
 	if o := c.Option(v); o != nil {
 		return o.Definition

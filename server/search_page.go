@@ -245,7 +245,7 @@ func chips(req search.Request) ([]chipView, string) {
 		for _, v := range req.Filters[c.Name] {
 			q := base.Clone()
 			q.Filters[c.Name] = without(q.Filters[c.Name], v)
-			out = append(out, chipView{Label: c.Label + ": " + optionLabel(&c, v), Href: searchPageURL(q)})
+			out = append(out, chipView{Label: c.Label + ": " + c.OptionLabel(v), Href: searchPageURL(q)})
 		}
 	}
 	if req.From != "" || req.To != "" {
@@ -298,11 +298,11 @@ func newHitView(h search.Hit, back string) hitView {
 			if o == "unknown" || len(v.Tags) == tagsShown {
 				continue
 			}
-			title := c.Label + ": " + optionLabel(c, o)
+			title := c.Label + ": " + c.OptionLabel(o)
 			if d := optionDefinition(c, o); d != "" {
 				title += ". " + d
 			}
-			v.Tags = append(v.Tags, tagView{Label: optionLabel(c, o), Title: title})
+			v.Tags = append(v.Tags, tagView{Label: c.OptionLabel(o), Title: title})
 		}
 	}
 	for _, f := range h.Fragments {
