@@ -109,6 +109,9 @@ var facetOrder = []string{"consequence", "domain", "behaviour"}
 // hitTags lists the categories whose options label each hit.
 var hitTags = []string{"consequence", "domain", "behaviour"}
 
+// sortLabels names the orders of search.Sorts in the search page's sort
+// menu; it is the one table of their labels (TestSortLabels keeps it in
+// step with search.Sorts).
 var sortLabels = map[string]string{
 	search.SortRelevance: "Best match",
 	search.SortDate:      "Newest first",
@@ -194,18 +197,7 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 	p.Ran = true
 	p.Total = res.Total
 	p.Heading = countLabel(res.Total)
-	switch {
-	case req.Query != "":
-		p.Title = req.Query
-	case p.Active > 0:
-		p.Title = "Filtered incidents"
-	}
-	if res.Page > 1 {
-		if p.Title == "" {
-			p.Title = "Incidents"
-		}
-		p.Title += fmt.Sprintf(" (page %d)", res.Page)
-	}
+	p.Title = searchTitle(req, res.Page, p.Active > 0)
 	p.Start = (res.Page-1)*res.Size + 1
 	back := ""
 	if v := req.Values(); len(v) > 0 {
@@ -223,16 +215,44 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 		p.PastEnd = searchPageURL(q)
 	}
 	if res.Total == 0 {
-		for _, c := range p.Chips {
-			p.Suggest = append(p.Suggest, chipView{Label: "Without " + c.Label, Href: c.Href})
-		}
-		if req.Query != "" && p.Active > 0 {
-			q := req.Clone()
-			q.Filters, q.From, q.To = nil, "", ""
-			p.Suggest = append(p.Suggest, chipView{Label: "Search all incidents for “" + req.Query + "”", Href: searchPageURL(q)})
-		}
+		p.Suggest = suggestions(req, p.Chips)
 	}
 	return p
+}
+
+// searchTitle is the <title> of a search page that ran: the query, else
+// "Filtered incidents" when filters are active, with the page number
+// after the first page; empty for the first page of everything.
+func searchTitle(req search.Request, page int, filtered bool) string {
+	title := ""
+	switch {
+	case req.Query != "":
+		title = req.Query
+	case filtered:
+		title = "Filtered incidents"
+	}
+	if page > 1 {
+		if title == "" {
+			title = "Incidents"
+		}
+		title += fmt.Sprintf(" (page %d)", page)
+	}
+	return title
+}
+
+// suggestions lists, for a search without results, the searches with one
+// constraint fewer: each chip removed, and the words without any filter.
+func suggestions(req search.Request, chips []chipView) []chipView {
+	var out []chipView
+	for _, c := range chips {
+		out = append(out, chipView{Label: "Without " + c.Label, Href: c.Href})
+	}
+	if req.Query != "" && len(chips) > 0 {
+		q := req.Clone()
+		q.Filters, q.From, q.To = nil, "", ""
+		out = append(out, chipView{Label: "Search all incidents for “" + req.Query + "”", Href: searchPageURL(q)})
+	}
+	return out
 }
 
 // chips lists the active filters and date range, each with the URL of the

@@ -618,3 +618,21 @@ func TestIncidentPageDescription(t *testing.T) {
 		})
 	}
 }
+
+// TestSortLabels checks that every sort order has a label in the menu, and
+// that no label names an order the engine does not know.
+func TestSortLabels(t *testing.T) {
+	var got []string
+	for _, c := range newSearchPage(search.Request{}, nil).Sorts {
+		if c.Label == "" {
+			t.Errorf("sort %q has no label", c.Value)
+		}
+		got = append(got, c.Value)
+	}
+	if diff := cmp.Diff(search.Sorts, got); diff != "" {
+		t.Errorf("sort menu (-want +got):\n%s", diff)
+	}
+	if len(sortLabels) != len(search.Sorts) {
+		t.Errorf("%d sort labels for %d sort orders", len(sortLabels), len(search.Sorts))
+	}
+}
