@@ -33,7 +33,7 @@ func apiIncidentPath(id string) string {
 
 // isSearchPage reports whether path is the HTML search page.
 func isSearchPage(path string) bool {
-	return path == searchPagePath || path == "/search"
+	return path == searchPagePath
 }
 
 // pageURL returns the absolute URL of a page of a feed or search.
