@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -13,95 +12,25 @@ import (
 	"github.com/faildex/faildex/search"
 )
 
-func (s *Server) routes() {
-	r := s.router
-	// Errors under /api/ carry CORS headers too, so that a browser on an
-	// allowed origin can read the error instead of a CORS failure.
-	notFound := s.api(func(w http.ResponseWriter, r *http.Request) error { return errNotFound })
-	notAllowed := s.api(func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Allow", strings.Join(s.allowedMethods(r), ", "))
-		return errMethodNotAllowed
-	})
-	apiNotFound, apiNotAllowed := s.cors(notFound), s.cors(notAllowed)
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isAPI(r.URL.Path) {
-			apiNotFound.ServeHTTP(w, r)
-		} else {
-			s.writePageError(w, r, errNotFound)
-		}
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isAPI(r.URL.Path) {
-			apiNotAllowed.ServeHTTP(w, r)
-		} else {
-			w.Header().Set("Allow", strings.Join(s.allowedMethods(r), ", "))
-			s.writePageError(w, r, errMethodNotAllowed)
-		}
-	})
-	read := []string{http.MethodGet, http.MethodHead}
-	apiMethods := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
-
-	r.Handle("/api/v1/search", s.cors(s.api(s.handleSearch))).Methods(apiMethods...).Name("api_search")
-	r.Handle("/api/v1/incidents/{id}", s.cors(s.api(s.handleIncident))).Methods(apiMethods...).Name("api_incident")
-	r.Handle("/api/v1/facets", s.cors(s.api(s.handleFacets))).Methods(apiMethods...).Name("api_facets")
-
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	}).Methods(read...).Name("healthz")
-	r.Handle("/readyz", s.api(s.handleReady)).Methods(read...).Name("readyz")
-	r.Handle("/metrics", s.metrics.handler()).Methods(read...).Name("metrics")
-	r.Handle("/admin/reload", s.api(s.handleReload)).Methods(http.MethodPost).Name("admin_reload")
-
-	s.embedRoutes(r)
-	s.uiRoutes(r)
-}
-
-// allowedMethods lists the methods the router accepts for r's path, for the
-// Allow header of a 405 (RFC 9110 requires it to name them).
-func (s *Server) allowedMethods(r *http.Request) []string {
-	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
-		http.MethodPatch, http.MethodDelete, http.MethodOptions} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		var match mux.RouteMatch
-		if s.router.Match(probe, &match) && match.MatchErr == nil {
-			allowed = append(allowed, m)
-		}
-	}
-	return allowed
-}
-
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
-	eng, release, err := s.engine()
-	if err != nil {
-		return err
-	}
-	defer release()
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	if eng.DocCount() == 0 {
 		return &httpError{status: http.StatusServiceUnavailable, msg: "the index is empty"}
 	}
 	return writeJSON(w, r, http.StatusOK, map[string]any{"status": "ready", "documents": eng.DocCount()})
 }
 
-// runSearch parses the request's parameters and runs the search.
-func (s *Server) runSearch(r *http.Request) (search.Request, *search.Result, error) {
+// runSearch parses the request's parameters and runs the search on eng.
+func runSearch(r *http.Request, eng Searcher) (search.Request, *search.Result, error) {
 	req, err := search.FromValues(r.URL.Query())
 	if err != nil {
 		return req, nil, err
 	}
-	eng, release, err := s.engine()
-	if err != nil {
-		return req, nil, err
-	}
-	defer release()
 	res, err := eng.Search(r.Context(), req)
 	return req, res, err
 }
 
-func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
-	req, res, err := s.runSearch(r)
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	req, res, err := runSearch(r, eng)
 	if err != nil {
 		return err
 	}
@@ -126,22 +55,12 @@ func setPageLinks(w http.ResponseWriter, path string, req search.Request, res *s
 	}
 }
 
-func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) error {
-	in, err := s.incident(r, mux.Vars(r)["id"])
+func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	in, err := eng.Incident(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, r, http.StatusOK, in)
-}
-
-// incident looks up one incident for a request.
-func (s *Server) incident(r *http.Request, id string) (*index.Incident, error) {
-	eng, release, err := s.engine()
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	return eng.Incident(r.Context(), id)
 }
 
 // FacetsDoc is the body of /api/v1/facets: the taxonomy and the request

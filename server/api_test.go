@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,16 +19,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/faildex/faildex/search"
 )
 
-// The real reports beside the repository: two seed pages and the database's
-// CSV export. Their counts are fixed, so tests can pin them.
-const (
-	testSeedDir = "../../shared/data/seeds"
-	testCSV     = "../../shared/data/fail/incident_data.csv"
-	alexaSeed   = "000_123143f11ad7b5f7" // Amazon Alexa records and sends a conversation
-)
+// alexaSeed is a report of the shared corpus (indextest.Shared): Amazon
+// Alexa records and sends a conversation.
+const alexaSeed = "000_123143f11ad7b5f7"
 
 // hostileID is the report whose every field carries markup (see
 // writeHostileReport).
@@ -87,23 +85,26 @@ func writeHostileReport(tb testing.TB, dir string) {
 	}
 }
 
-// testData returns the paths of the real reports, skipping the test when
-// they are absent.
+// testData returns the paths of the shared corpus, whose reports and counts
+// the tests pin. Without it the test fails under CI and is skipped
+// elsewhere.
 func testData(tb testing.TB) []string {
 	tb.Helper()
-	for _, p := range []string{testSeedDir, testCSV} {
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("shared data not found: %v", err)
-		}
-	}
-	return []string{testSeedDir, testCSV}
+	seeds, csv := indextest.Shared(tb)
+	return []string{seeds, csv}
 }
 
-// buildTestIndex builds an index of the real reports plus the hostile
+// buildTestIndex builds an index of the shared corpus plus the hostile
 // report into a temporary directory and returns the directory.
 func buildTestIndex(tb testing.TB) string {
 	tb.Helper()
-	paths := testData(tb)
+	return buildIndexOf(tb, testData(tb))
+}
+
+// buildIndexOf builds an index of the reports at paths plus the hostile
+// report into a temporary directory and returns the directory.
+func buildIndexOf(tb testing.TB, paths []string) string {
+	tb.Helper()
 	extra := tb.TempDir()
 	writeHostileReport(tb, extra)
 	dir := filepath.Join(tb.TempDir(), "index")
@@ -499,6 +500,37 @@ func TestAPIErrors(t *testing.T) {
 		}
 	})
 
+	// Errors found before a handler runs (a malformed query string, an
+	// overlong URL) are answered in the format of the route asked for:
+	// JSON on the routes that answer JSON, inside /api/ or not.
+	t.Run("format follows the route", func(t *testing.T) {
+		long := "?q=" + strings.Repeat("a", maxURLBytes)
+		for _, tc := range []struct {
+			target string
+			status int
+			json   bool
+		}{
+			{"/api/v1/search?q=%zz", 400, true},
+			{"/oembed?url=%zz", 400, true},
+			{"/feed.json?q=%zz", 400, true},
+			{"/readyz" + long, 414, true},
+			{"/feed.atom?q=%zz", 400, false},
+			{"/?q=%zz", 400, false},
+			{"/incidents/x" + long, 414, false},
+		} {
+			w := ts.get(t, tc.target)
+			ct := w.Header().Get("Content-Type")
+			if w.Code != tc.status {
+				t.Errorf("%.40s: status %d, want %d", tc.target, w.Code, tc.status)
+			}
+			if tc.json {
+				apiErr(t, w)
+			} else if !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("%.40s: Content-Type %q, want an HTML page", tc.target, ct)
+			}
+		}
+	})
+
 	t.Run("404 outside the API is HTML", func(t *testing.T) {
 		w := ts.get(t, "/no/such/page")
 		if w.Code != http.StatusNotFound || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
@@ -540,16 +572,35 @@ func TestOperations(t *testing.T) {
 		`faildex_http_requests_total{code="400",route="api_search"} 1`,
 		`faildex_http_requests_total{code="404",route="not_found"} 1`,
 		`faildex_http_request_duration_seconds_bucket{route="api_search"`,
-		`faildex_index_documents `,
-		`faildex_index_size_bytes `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if strings.Contains(body, "faildex_index_documents 0") {
-		t.Error("faildex_index_documents is 0")
+	// The index gauges read the engine being served, which has documents
+	// and a size on disk.
+	for _, name := range []string{"faildex_index_documents", "faildex_index_size_bytes"} {
+		if v := gauge(t, body, name); v <= 0 {
+			t.Errorf("%s is %v, want more than 0", name, v)
+		}
 	}
+}
+
+// gauge returns the value of an unlabelled metric in a Prometheus text
+// exposition, failing the test when it is absent.
+func gauge(tb testing.TB, body, name string) float64 {
+	tb.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	tb.Fatalf("/metrics lacks %s", name)
+	return 0
 }
 
 // fakeSearcher is a Searcher whose Search runs fn.

@@ -28,9 +28,8 @@ func (s *Server) citation(r *http.Request, in *index.Incident) Citation {
 	}
 }
 
-func (s *Server) handleBibTeX(w http.ResponseWriter, r *http.Request) error {
-	id := mux.Vars(r)["id"]
-	in, err := s.incident(r, id)
+func (s *Server) handleBibTeX(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	in, err := eng.Incident(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		return err
 	}

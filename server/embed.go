@@ -5,35 +5,11 @@ import (
 	"encoding/base64"
 	"io/fs"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strconv"
-
-	"github.com/gorilla/mux"
 
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
 )
-
-// embedRoutes registers the routes that let other sites and programs use
-// faildex: the OpenAPI document, exports, feeds, the widget and its script,
-// OpenSearch, oEmbed and BibTeX citations. They are registered before the
-// pages, so /incidents/{id}.bib wins over /incidents/{id}.
-func (s *Server) embedRoutes(r *mux.Router) {
-	read := []string{http.MethodGet, http.MethodHead}
-	apiMethods := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
-
-	r.Handle("/api/v1/openapi.json", s.cors(s.api(s.handleOpenAPI))).Methods(apiMethods...).Name("api_openapi")
-	r.Handle("/api/v1/export", s.cors(s.api(s.handleExport))).Methods(apiMethods...).Name("api_export")
-
-	r.Handle("/feed.atom", s.page(s.handleAtom)).Methods(read...).Name("feed_atom")
-	r.Handle("/feed.json", s.api(s.handleJSONFeed)).Methods(read...).Name("feed_json")
-	r.Handle("/embed", http.HandlerFunc(s.handleEmbed)).Methods(read...).Name("embed")
-	r.Handle("/embed.js", s.page(s.handleEmbedJS)).Methods(read...).Name("embed_js")
-	r.Handle("/opensearch.xml", s.page(s.handleOpenSearch)).Methods(read...).Name("opensearch")
-	r.Handle("/oembed", s.api(s.handleOEmbed)).Methods(read...).Name("oembed")
-	r.Handle("/incidents/{id}.bib", s.page(s.handleBibTeX)).Methods(read...).Name("incident_bib")
-}
 
 // Sizes of the widget's result list.
 const (
@@ -65,31 +41,30 @@ type embedOption struct{ Category, Label string }
 // handleEmbed serves /embed: a compact, self-contained result list (or, with
 // id=, one incident) made to be framed by other sites. It sets its own CSP:
 // no scripts, its one <style> allowed by a nonce, and frame-ancestors from
-// Config.FrameAncestors. Errors are shown inside the frame, not as a page.
-func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
+// Config.FrameAncestors. Errors are shown inside the frame, not as a page;
+// only a failure to render the frame is returned.
+func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	nonce := newNonce()
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors "+s.cfg.FrameAncestors)
 	data := embedPage{Nonce: nonce}
 	status := http.StatusOK
-	if err := s.embedData(w, r, &data); err != nil {
+	if err := embedData(w, r, eng, &data); err != nil {
 		var msg string
 		status, msg, _ = classify(err)
 		s.logError(r, status, err)
 		if status == 499 {
-			return
+			return nil
 		}
 		data.Status, data.Error = status, msg
 	}
-	if err := s.ui.render(w, r, status, "embed", data); err != nil {
-		s.logError(r, http.StatusInternalServerError, err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-	}
+	return s.ui.render(w, r, status, "embed", data)
 }
 
-func (s *Server) embedData(w http.ResponseWriter, r *http.Request, data *embedPage) error {
+// embedData fills data with the incident or the search that r asks for.
+func embedData(w http.ResponseWriter, r *http.Request, eng Searcher, data *embedPage) error {
 	v := r.URL.Query()
 	if id := v.Get("id"); id != "" {
-		in, err := s.incident(r, id)
+		in, err := eng.Incident(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -107,11 +82,6 @@ func (s *Server) embedData(w http.ResponseWriter, r *http.Request, data *embedPa
 	if req.Size > embedMaxSize {
 		return &search.Error{Param: "size", Pos: -1, Msg: "must be between 1 and " + strconv.Itoa(embedMaxSize)}
 	}
-	eng, release, err := s.engine()
-	if err != nil {
-		return err
-	}
-	defer release()
 	res, err := eng.Search(r.Context(), req)
 	if err != nil {
 		return err
@@ -131,11 +101,7 @@ func newEmbedIncident(in *index.Incident) *embedIncident {
 			continue
 		}
 		for _, o := range in.Options(c.Name) {
-			label := o
-			if opt := c.Option(o); opt != nil {
-				label = opt.Label
-			}
-			e.Options = append(e.Options, embedOption{Category: c.Name, Label: label})
+			e.Options = append(e.Options, embedOption{Category: c.Name, Label: c.OptionLabel(o)})
 		}
 	}
 	return e
@@ -162,38 +128,4 @@ func newNonce() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawStdEncoding.EncodeToString(b)
-}
-
-// searchPagePath is the path of the HTML search page, which takes the same
-// parameters as /api/v1/search.
-const searchPagePath = "/"
-
-// searchPageURL returns the path and query of the search page for req.
-func searchPageURL(req search.Request) string {
-	u := url.URL{Path: searchPagePath, RawQuery: req.Values().Encode()}
-	return u.String()
-}
-
-// incidentPath returns the path of an incident's page.
-func incidentPath(id string) string {
-	return "/incidents/" + url.PathEscape(id)
-}
-
-// hostPattern matches the Host headers that absolute URLs may be built from.
-var hostPattern = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
-
-// baseURL returns the scheme and host the request was sent to, for the
-// absolute URLs that feeds, OpenSearch, oEmbed and citations need. A Host
-// header that is not a plain host name or address is replaced by
-// "localhost", so no markup or path can be smuggled in through it.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	host := r.Host
-	if !hostPattern.MatchString(host) {
-		host = "localhost"
-	}
-	return scheme + "://" + host
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/faildex/faildex/search"
 	"github.com/faildex/faildex/server"
 )
@@ -23,9 +24,7 @@ import (
 // testdata/extra.jsonl: a ransomware attack with a death, and an incident
 // whose fields carry TeX, CSV and HTML special characters.
 const (
-	embSeedDir = "../../shared/data/seeds"
-	embCSV     = "../../shared/data/fail/incident_data.csv"
-	embExtra   = "testdata/extra.jsonl"
+	embExtra = "testdata/extra.jsonl"
 
 	alexaID  = "000_123143f11ad7b5f7"
 	ransomID = "2020-duesseldorf-hospital-ransomware"
@@ -41,16 +40,13 @@ type embFixture struct {
 	srv *server.Server
 }
 
-// embPaths returns the reports to index, skipping the test when the shared
-// ones are absent.
+// embPaths returns the reports to index: the shared corpus, whose reports
+// and counts the tests pin, and embExtra. Without the shared corpus the test
+// fails under CI and is skipped elsewhere.
 func embPaths(tb testing.TB) []string {
 	tb.Helper()
-	for _, p := range []string{embSeedDir, embCSV} {
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("shared data not found: %v", err)
-		}
-	}
-	return []string{embSeedDir, embCSV, embExtra}
+	seeds, csv := indextest.Shared(tb)
+	return []string{seeds, csv, embExtra}
 }
 
 // buildEmbIndex indexes paths into a temporary directory.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/rs/zerolog/hlog"
 
@@ -65,31 +64,39 @@ func classify(err error) (status int, msg, param string) {
 // it; handle turns the error into a response.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// api adapts a JSON API handler.
-func (s *Server) api(h handlerFunc) http.Handler {
+// handle adapts h: its error is answered by writeError.
+func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
-			s.writeAPIError(w, r, err)
+			s.writeError(w, r, err)
 		}
 	})
 }
 
-// page adapts an HTML page handler.
-func (s *Server) page(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writePageError(w, r, err)
+// engineHandler is a handlerFunc that is given the search engine to use.
+type engineHandler func(w http.ResponseWriter, r *http.Request, eng Searcher) error
+
+// withEngine adapts a handler that needs the search engine: it acquires the
+// current engine, passes it in and releases it when h returns, so that a
+// reload never closes an engine under a request; errors are answered by
+// writeError, as handle's are.
+func (s *Server) withEngine(h engineHandler) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		eng, release, err := s.engines.acquire()
+		if err != nil {
+			return err
 		}
+		defer release()
+		return h(w, r, eng)
 	})
 }
 
-func (s *Server) logError(r *http.Request, status int, err error) {
-	if status >= 500 {
-		hlog.FromRequest(r).Error().Err(err).Int("status", status).Msg("request failed")
-	}
-}
-
-func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
+// writeError answers err with the status and message classify gives it:
+// as the API's JSON error body when r is answered in JSON (answersJSON),
+// else as an HTML error page. Every error response is written here. 5xx
+// details are logged with the request id and hidden from users; a
+// cancelled request gets no answer.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg, param := classify(err)
 	s.logError(r, status, err)
 	if status == 499 {
@@ -98,19 +105,18 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, err error
 	if status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", "GET, HEAD")
 	}
-	writeJSON(w, r, status, apiError{Error: apiErrorBody{Status: status, Message: msg, Param: param}})
-}
-
-func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg, _ := classify(err)
-	s.logError(r, status, err)
-	if status == 499 {
+	if s.answersJSON(r) {
+		writeJSON(w, r, status, apiError{Error: apiErrorBody{Status: status, Message: msg, Param: param}})
 		return
 	}
-	if status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
-		w.Header().Set("Allow", "GET, HEAD")
-	}
 	s.ui.renderError(w, r, status, msg)
+}
+
+// logError logs the errors of 5xx responses.
+func (s *Server) logError(r *http.Request, status int, err error) {
+	if status >= 500 {
+		hlog.FromRequest(r).Error().Err(err).Int("status", status).Msg("request failed")
+	}
 }
 
 // writeJSON encodes v into a buffer first, so that an encoding failure is
@@ -133,9 +139,4 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) error 
 		w.Write(buf.Bytes())
 	}
 	return nil
-}
-
-// isAPI reports whether a path belongs to the JSON API.
-func isAPI(path string) bool {
-	return strings.HasPrefix(path, "/api/")
 }

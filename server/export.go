@@ -46,7 +46,7 @@ var exportFormats = map[string]string{
 // ends when the client stops reading. An error after the first byte aborts
 // the response, so a client never mistakes a truncated export for a
 // complete one.
-func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	v := r.URL.Query()
 	if len(v["format"]) > 1 {
 		return &httpError{status: http.StatusBadRequest, msg: "format: given more than once", param: "format"}
@@ -57,18 +57,13 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctype, ok := exportFormats[format]
 	if !ok {
-		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("format: unknown format %q; use csv or ndjson", truncateRunes(format, 20)), param: "format"}
+		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("format: unknown format %q; use csv or ndjson", index.Truncate(format, 20)), param: "format"}
 	}
 	req, err := search.FromValues(v)
 	if err != nil {
 		return err
 	}
 	req.Page, req.Size = 0, 0
-	eng, release, err := s.engine()
-	if err != nil {
-		return err
-	}
-	defer release()
 	// Validate the request and count its results before the first byte.
 	probe := req.Clone()
 	probe.Size = 1
@@ -322,13 +317,4 @@ func exportFilename(req search.Request, format string) string {
 		name += "-all"
 	}
 	return name + "." + format
-}
-
-// truncateRunes cuts s to at most n runes.
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

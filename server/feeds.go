@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -19,18 +18,13 @@ import (
 // with links to the neighbouring pages (RFC 5005 in Atom, next_url in JSON
 // Feed, and Link headers in both).
 
-// feedSearch runs the search behind a feed.
-func (s *Server) feedSearch(w http.ResponseWriter, r *http.Request) (search.Request, *search.Result, error) {
+// feedSearch runs the search behind a feed on eng.
+func feedSearch(w http.ResponseWriter, r *http.Request, eng Searcher) (search.Request, *search.Result, error) {
 	req, err := search.FromValues(r.URL.Query())
 	if err != nil {
 		return req, nil, err
 	}
 	req.Sort = search.SortDate
-	eng, release, err := s.engine()
-	if err != nil {
-		return req, nil, err
-	}
-	defer release()
 	res, err := eng.Search(r.Context(), req)
 	if err != nil {
 		return req, nil, err
@@ -124,17 +118,6 @@ func feedUpdated(res *search.Result) string {
 	return feedTime(newest)
 }
 
-// pageURL returns the absolute URL of a page of a feed or search.
-func pageURL(base, path string, req search.Request, page int) string {
-	q := req.Clone()
-	q.Page = page
-	if path == "/feed.atom" || path == "/feed.json" {
-		q.Sort = "" // feeds ignore it
-	}
-	u := url.URL{Path: path, RawQuery: q.Values().Encode()}
-	return base + u.String()
-}
-
 // Atom (RFC 4287) documents.
 
 const atomNS = "http://www.w3.org/2005/Atom"
@@ -189,8 +172,8 @@ type atomCategory struct {
 	Label  string `xml:"label,attr,omitempty"`
 }
 
-func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) error {
-	req, res, err := s.feedSearch(w, r)
+func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	req, res, err := feedSearch(w, r, eng)
 	if err != nil {
 		return err
 	}
@@ -224,7 +207,7 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) error {
 			Updated:   feedTime(h.Published),
 			Links: []atomLink{
 				{Rel: "alternate", Type: "text/html", Href: base + incidentPath(h.ID)},
-				{Rel: "related", Type: "application/json", Href: base + "/api/v1/incidents/" + url.PathEscape(h.ID)},
+				{Rel: "related", Type: "application/json", Href: base + apiIncidentPath(h.ID)},
 			},
 		}
 		if h.Summary != "" {
@@ -254,11 +237,7 @@ func feedCategories(base string, h search.Hit) []atomCategory {
 	var cats []atomCategory
 	for _, c := range index.Taxonomy {
 		for _, o := range h.Options[c.Name] {
-			label := o
-			if opt := c.Option(o); opt != nil {
-				label = opt.Label
-			}
-			cats = append(cats, atomCategory{Term: o, Scheme: base + "/api/v1/facets#" + c.Name, Label: c.Label + ": " + label})
+			cats = append(cats, atomCategory{Term: o, Scheme: base + "/api/v1/facets#" + c.Name, Label: c.Label + ": " + c.OptionLabel(o)})
 		}
 	}
 	return cats
@@ -301,8 +280,8 @@ type jsonFeedItem struct {
 	Tags          []string `json:"tags,omitempty"`
 }
 
-func (s *Server) handleJSONFeed(w http.ResponseWriter, r *http.Request) error {
-	req, res, err := s.feedSearch(w, r)
+func (s *Server) handleJSONFeed(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	req, res, err := feedSearch(w, r, eng)
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,7 @@ func TestHostileQueries(t *testing.T) {
 // that it is refused as the user's error, naming param.
 func assertRequestError(tb testing.TB, ts *testServer, req search.Request, param string) {
 	tb.Helper()
-	eng, release, err := ts.engine()
+	eng, release, err := ts.engines.acquire()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -37,30 +37,31 @@ func newMetrics(s *Server) *metrics {
 	}, []string{"outcome"})
 	docs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "faildex_index_documents", Help: "Incidents in the index being served.",
-	}, func() float64 {
-		eng, release, err := s.engine()
-		if err != nil {
-			return 0
-		}
-		defer release()
-		return float64(eng.DocCount())
-	})
+	}, s.engineGauge(func(eng Searcher) float64 { return float64(eng.DocCount()) }))
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "faildex_index_size_bytes", Help: "Size on disk of the index being served.",
-	}, func() float64 {
-		eng, release, err := s.engine()
-		if err != nil {
-			return 0
-		}
-		defer release()
+	}, s.engineGauge(func(eng Searcher) float64 {
 		if sz, ok := eng.(sizer); ok {
 			return float64(sz.IndexSize())
 		}
 		return 0
-	})
+	}))
 	m.reg.MustRegister(m.requests, m.latency, m.reloads, docs, size,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// engineGauge returns a gauge function that reads f of the current engine,
+// or 0 when there is none.
+func (s *Server) engineGauge(f func(Searcher) float64) func() float64 {
+	return func() float64 {
+		eng, release, err := s.engines.acquire()
+		if err != nil {
+			return 0
+		}
+		defer release()
+		return f(eng)
+	}
 }
 
 func (m *metrics) handler() http.Handler {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/zerolog/hlog"
 )
@@ -75,11 +74,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				}
 				hlog.FromRequest(r).Error().Str("panic", fmt.Sprint(v)).Bytes("stack", debug.Stack()).Msg("panic")
 				err := fmt.Errorf("panic: %v", v)
-				if isAPI(r.URL.Path) {
-					s.writeAPIError(w, r, err)
-				} else {
-					s.writePageError(w, r, err)
-				}
+				s.writeError(w, r, err)
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -107,22 +102,14 @@ func (s *Server) bound(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > maxURLBytes {
 			err := &httpError{status: http.StatusRequestURITooLong, msg: "the URL is longer than " + strconv.Itoa(maxURLBytes) + " bytes"}
-			if isAPI(r.URL.Path) {
-				s.writeAPIError(w, r, err)
-			} else {
-				s.writePageError(w, r, err)
-			}
+			s.writeError(w, r, err)
 			return
 		}
 		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
 			// r.URL.Query() would silently drop the malformed pair and
 			// answer another question than the one asked.
 			err := &httpError{status: http.StatusBadRequest, msg: "the query string is malformed: " + err.Error()}
-			if isAPI(r.URL.Path) {
-				s.writeAPIError(w, r, err)
-			} else {
-				s.writePageError(w, r, err)
-			}
+			s.writeError(w, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
@@ -130,20 +117,6 @@ func (s *Server) bound(next http.Handler) http.Handler {
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// routeName returns the name of the route r matches, for metrics.
-func (s *Server) routeName(r *http.Request) string {
-	var m mux.RouteMatch
-	if s.router.Match(r, &m) && m.Route != nil {
-		if n := m.Route.GetName(); n != "" {
-			return n
-		}
-	}
-	if m.MatchErr == mux.ErrMethodMismatch {
-		return "method_not_allowed"
-	}
-	return "not_found"
 }
 
 // cors answers CORS for the API: allowed origins get the headers, and
@@ -179,7 +152,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		if r.Method == http.MethodOptions {
 			if r.Header.Get("Access-Control-Request-Method") != "" {
 				if !ok {
-					s.writeAPIError(w, r, &httpError{status: http.StatusForbidden, msg: "origin not allowed", param: "Origin"})
+					s.writeError(w, r, &httpError{status: http.StatusForbidden, msg: "origin not allowed", param: "Origin"})
 					return
 				}
 				h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")

@@ -67,7 +67,7 @@ func (s *Server) oembedFor(r *http.Request, raw string) (oembedTarget, bool) {
 	return oembedTarget{}, false
 }
 
-func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	v := r.URL.Query()
 	if f := v.Get("format"); f != "" && f != "json" {
 		return &httpError{status: http.StatusNotImplemented, msg: "format: only json is supported", param: "format"}
@@ -100,7 +100,7 @@ func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request) error {
 	}
 	var src url.Values
 	if t.id != "" {
-		in, err := s.incident(r, t.id)
+		in, err := eng.Incident(r.Context(), t.id)
 		if err != nil {
 			return &httpError{status: http.StatusNotFound, msg: "url: no incident with this id", param: "url"}
 		}
@@ -113,11 +113,6 @@ func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request) error {
 			return urlParamError(err)
 		}
 		req.Page = 0
-		eng, release, err := s.engine()
-		if err != nil {
-			return err
-		}
-		defer release()
 		probe := req.Clone()
 		probe.Size = 1
 		res, err := eng.Search(r.Context(), probe)

@@ -77,6 +77,7 @@ func TestOEmbed(t *testing.T) {
 		{"no url", "", http.StatusBadRequest},
 		{"other host", "url=" + url.QueryEscape("https://elsewhere.example/incidents/"+ransomID), http.StatusNotFound},
 		{"not embeddable", "url=" + url.QueryEscape(site+"/api/v1/facets"), http.StatusNotFound},
+		{"no such page", "url=" + url.QueryEscape(site+"/search?q=x"), http.StatusNotFound},
 		{"javascript", "url=" + url.QueryEscape("javascript:alert(1)//"+testHost+"/"), http.StatusNotFound},
 		{"unknown incident", "url=" + url.QueryEscape(site+"/incidents/no-such-incident"), http.StatusNotFound},
 		{"bad search", "url=" + url.QueryEscape(site+"/?q=%22open"), http.StatusBadRequest},

@@ -95,8 +95,3 @@ func (s *Server) headLinks(r *http.Request) HeadLinks {
 	}
 	return hl
 }
-
-// isSearchPage reports whether path is the HTML search page.
-func isSearchPage(path string) bool {
-	return path == searchPagePath || path == "/search"
-}

@@ -8,12 +8,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/faildex/faildex/search"
 )
 
@@ -31,8 +34,22 @@ func (c *countingSearcher) Close() error {
 	return c.Searcher.Close()
 }
 
+// The reload tests need real reports but pin none of them: they index
+// indextest.Reports, the shared corpus or else (outside CI) the bundled one,
+// plus the hostile report.
+
+// reloadQuery is a search with hits in either corpus.
+const reloadQuery = "/api/v1/search?q=software"
+
+// newReloadServer builds an index of indextest.Reports and serves it.
+func newReloadServer(tb testing.TB, cfg Config) *testServer {
+	tb.Helper()
+	dir := buildIndexOf(tb, indextest.Reports(tb))
+	return newTestServerOn(tb, dir, openTestEngine(tb, dir), cfg)
+}
+
 func TestReloadUnderLoad(t *testing.T) {
-	dir := buildTestIndex(t)
+	dir := buildIndexOf(t, indextest.Reports(t))
 	var opened, closed atomic.Int64
 	var mu sync.Mutex
 	var engines []*countingSearcher
@@ -54,17 +71,17 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	ts := newTestServerOn(t, dir, first, Config{Open: open})
 
-	want := totalOf(t, ts, "/api/v1/search?q=wake+word")
+	want := totalOf(t, ts, reloadQuery)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var requests, failures atomic.Int64
 	var failMu sync.Mutex
 	var firstFailure string
 	targets := []string{
-		"/api/v1/search?q=wake+word",
+		reloadQuery,
 		"/api/v1/search?consequence=death",
 		"/api/v1/search?q=software&sort=date&page=2&size=5",
-		"/api/v1/incidents/" + alexaSeed,
+		"/api/v1/incidents/" + hostileID,
 		"/api/v1/search?q=%22unbalanced", // a 400 is the right answer
 		"/readyz",
 	}
@@ -104,7 +121,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		if i == 5 {
 			// A new generation, as `faildex index` makes while serving; the
 			// oldest generations are pruned under the open engines.
-			if _, err := index.Build(context.Background(), dir, append(testData(t), filepath.Join(dir, "..", "none")), index.BuildOptions{}); err == nil {
+			if _, err := index.Build(context.Background(), dir, append(indextest.Reports(t), filepath.Join(dir, "..", "none")), index.BuildOptions{}); err == nil {
 				t.Fatal("build of a missing path succeeded")
 			}
 			rebuild(t, dir)
@@ -138,12 +155,13 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 }
 
-// rebuild builds a new generation of the test index in dir.
+// rebuild builds a new generation in dir of the index newReloadServer
+// builds.
 func rebuild(tb testing.TB, dir string) {
 	tb.Helper()
 	extra := tb.TempDir()
 	writeHostileReport(tb, extra)
-	if _, err := index.Build(context.Background(), dir, append(testData(tb), extra), index.BuildOptions{}); err != nil {
+	if _, err := index.Build(context.Background(), dir, append(indextest.Reports(tb), extra), index.BuildOptions{}); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -194,8 +212,8 @@ func damage(tb testing.TB, dir string) string {
 }
 
 func TestReloadDamagedKeepsServing(t *testing.T) {
-	ts := newTestServer(t, Config{AdminToken: "s3cret"})
-	want := totalOf(t, ts, "/api/v1/search?q=wake+word")
+	ts := newReloadServer(t, Config{AdminToken: "s3cret"})
+	want := totalOf(t, ts, reloadQuery)
 	rebuild(t, ts.dir)
 	file := damage(t, ts.dir)
 
@@ -206,14 +224,14 @@ func TestReloadDamagedKeepsServing(t *testing.T) {
 	if !strings.Contains(err.Error(), filepath.Base(file)) {
 		t.Errorf("the error does not name the damaged file %s: %v", file, err)
 	}
-	if got := totalOf(t, ts, "/api/v1/search?q=wake+word"); got != want {
+	if got := totalOf(t, ts, reloadQuery); got != want {
 		t.Errorf("after the failed reload: total %d, want %d", got, want)
 	}
 	w := ts.do(t, http.MethodPost, "/admin/reload", "Authorization", "Bearer s3cret")
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(apiErr(t, w).Message, "damaged") {
 		t.Errorf("POST /admin/reload: %d %s", w.Code, w.Body)
 	}
-	if got := totalOf(t, ts, "/api/v1/search?q=wake+word"); got != want {
+	if got := totalOf(t, ts, reloadQuery); got != want {
 		t.Errorf("after the failed reload: total %d, want %d", got, want)
 	}
 	if !strings.Contains(ts.get(t, "/metrics").Body.String(), `faildex_index_reloads_total{outcome="failed"} 2`) {
@@ -229,7 +247,7 @@ func TestReloadDamagedKeepsServing(t *testing.T) {
 }
 
 func TestReloadToken(t *testing.T) {
-	ts := newTestServer(t, Config{AdminToken: "s3cret"})
+	ts := newReloadServer(t, Config{AdminToken: "s3cret"})
 	for _, tc := range []struct {
 		auth   string
 		status int
@@ -298,4 +316,75 @@ func TestReloadWaitsForSearchesInFlight(t *testing.T) {
 		t.Errorf("the search in flight: %s", body)
 	}
 	<-old.closed // closed once its last search is done
+}
+
+// named returns a search function answering with query name, so that
+// responses tell which engine served them.
+func named(name string) func(context.Context) (*search.Result, error) {
+	return func(context.Context) (*search.Result, error) {
+		return &search.Result{Query: name, Hits: []search.Hit{}, Facets: []search.Facet{}}, nil
+	}
+}
+
+// TestOverlappingReloads starts a reload while another is still opening
+// its index: the second waits for the first (Open never runs twice at
+// once), both succeed, the engine opened last serves, and each engine
+// replaced is closed.
+func TestOverlappingReloads(t *testing.T) {
+	initial := newFake(named("initial"))
+	var mu sync.Mutex
+	var opened []*fakeSearcher
+	var opening, mostOpening atomic.Int64
+	entered := make(chan struct{}, 2)
+	proceed := make(chan struct{})
+	open := func(ctx context.Context) (Searcher, error) {
+		n := opening.Add(1)
+		defer opening.Add(-1)
+		for m := mostOpening.Load(); n > m && !mostOpening.CompareAndSwap(m, n); m = mostOpening.Load() {
+		}
+		mu.Lock()
+		f := newFake(named("reload " + strconv.Itoa(len(opened)+1)))
+		opened = append(opened, f)
+		mu.Unlock()
+		entered <- struct{}{}
+		<-proceed
+		return f, nil
+	}
+	ts := newTestServerOn(t, "", initial, Config{Open: open})
+
+	errs := make(chan error, 2)
+	go func() { errs <- ts.Reload(context.Background()) }()
+	<-entered // the first reload is opening its index
+	go func() { errs <- ts.Reload(context.Background()) }()
+	select {
+	case <-entered:
+		t.Fatal("the second reload opened an index while the first was opening one")
+	case <-time.After(200 * time.Millisecond):
+	}
+	proceed <- struct{}{} // the first reload finishes
+	<-entered             // then the second opens
+	proceed <- struct{}{}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("reload: %v", err)
+		}
+	}
+	if n := mostOpening.Load(); n != 1 {
+		t.Errorf("%d reloads opened an index at once, want 1", n)
+	}
+	if body := ts.get(t, "/api/v1/search?q=x").Body.String(); !strings.Contains(body, `"query":"reload 2"`) {
+		t.Errorf("after both reloads: %s", body)
+	}
+	for i, f := range []*fakeSearcher{initial, opened[0]} {
+		select {
+		case <-f.closed:
+		case <-time.After(5 * time.Second):
+			t.Errorf("engine %d was replaced but not closed", i)
+		}
+	}
+	select {
+	case <-opened[1].closed:
+		t.Error("the serving engine was closed")
+	default:
+	}
 }

@@ -51,9 +51,11 @@ type Server struct {
 	log     zerolog.Logger
 	engines *holder
 	router  *mux.Router
-	handler http.Handler
-	metrics *metrics
-	ui      *ui
+	// jsonRoutes names the routes that answer JSON (see route).
+	jsonRoutes map[string]bool
+	handler    http.Handler
+	metrics    *metrics
+	ui         *ui
 
 	ln   net.Listener
 	srv  *http.Server
@@ -182,11 +184,6 @@ func (s *Server) Reload(ctx context.Context) error {
 	return nil
 }
 
-// engine acquires the current engine for one request.
-func (s *Server) engine() (Searcher, func(), error) {
-	return s.engines.acquire()
-}
-
 func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.AdminToken == "" {
 		return errNotFound
@@ -200,7 +197,9 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Reload(r.Context()); err != nil {
 		return &httpError{status: http.StatusServiceUnavailable, msg: err.Error()}
 	}
-	eng, release, err := s.engine()
+	// The engine is acquired here, not by withEngine, so that the answer
+	// counts the documents of the index just swapped in.
+	eng, release, err := s.engines.acquire()
 	if err != nil {
 		return err
 	}

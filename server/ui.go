@@ -14,8 +14,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gorilla/mux"
-
 	"github.com/faildex/faildex/web"
 )
 
@@ -180,6 +178,15 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 	return nil
 }
 
+// pageMeta is what the layout (templates/base.html) needs from every page.
+type pageMeta struct {
+	Title       string // the page's <title>, before " · faildex"; empty for the site name alone
+	Description string // the meta description, if any
+	Canonical   string // the canonical path ("/incidents/x"), if any
+	Script      bool   // load the search page's script
+	Head        HeadLinks
+}
+
 type errorPage struct {
 	pageMeta
 	Status     int
@@ -210,7 +217,7 @@ func (s *Server) serveStatic() http.Handler {
 		h := w.Header()
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
 		if fi, err := fs.Stat(u.static, name); name == "" || err != nil || fi.IsDir() {
-			s.writePageError(w, r, errNotFound)
+			s.writeError(w, r, errNotFound)
 			return
 		}
 		ver := ""
@@ -228,11 +235,4 @@ func (s *Server) serveStatic() http.Handler {
 		}
 		files.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) uiRoutes(r *mux.Router) {
-	read := []string{http.MethodGet, http.MethodHead}
-	r.Handle("/", s.page(s.handleSearchPage)).Methods(read...).Name("ui_search")
-	r.Handle("/incidents/{id}", s.page(s.handleIncidentPage)).Methods(read...).Name("ui_incident")
-	r.PathPrefix("/static/").Handler(s.serveStatic()).Methods(read...).Name("static")
 }

@@ -14,8 +14,10 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html"
 
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
@@ -535,5 +537,102 @@ func TestDevTemplates(t *testing.T) {
 	}
 	if w := ts.get(t, "/no-such-page"); w.Code != 404 {
 		t.Errorf("a broken error template: status %d, want the plain 404", w.Code)
+	}
+}
+
+// oneIncident is a Searcher that holds a single incident.
+type oneIncident struct {
+	*fakeSearcher
+	in *index.Incident
+}
+
+func (o oneIncident) Incident(ctx context.Context, id string) (*index.Incident, error) {
+	if id != o.in.ID {
+		return nil, index.ErrNotFound
+	}
+	return o.in, nil
+}
+
+// TestIncidentPageDescription checks, through the router, that an incident
+// page's description metadata (meta description and any og: or twitter:
+// description) is its lead text, bounded and cut at a rune boundary however
+// the text is spaced.
+func TestIncidentPageDescription(t *testing.T) {
+	limit := metaDescriptionBytes + len(" …")
+	for _, tc := range []struct {
+		name string
+		in   index.Incident
+		want string // the whole description, or "" to check only its bound
+	}{
+		{name: "no spaces", in: index.Incident{Summary: strings.Repeat("x", 5000)}},
+		{name: "one short word, then none", in: index.Incident{Summary: "Short " + strings.Repeat("é", 3000)}},
+		{name: "words", in: index.Incident{Summary: strings.Repeat("word ", 1000)}},
+		{name: "short", in: index.Incident{Summary: "A  short\nsummary."}, want: "A short summary."},
+		{name: "no summary", in: index.Incident{SoftwareCauses: "The causes."}, want: "The causes."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.ID, in.Title, in.Published = "d-1", "Description", "2020-01-02"
+			ts := newTestServerOn(t, "", oneIncident{newFake(nil), &in}, Config{})
+			code, _, body := uiGet(t, ts, "/incidents/d-1")
+			if code != http.StatusOK {
+				t.Fatalf("status %d", code)
+			}
+			doc, err := html.Parse(strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var descs []string
+			var walk func(*html.Node)
+			walk = func(n *html.Node) {
+				if n.Type == html.ElementNode && n.Data == "meta" {
+					var key, content string
+					for _, a := range n.Attr {
+						switch a.Key {
+						case "name", "property":
+							key = a.Val
+						case "content":
+							content = a.Val
+						}
+					}
+					if strings.HasSuffix(key, "description") {
+						descs = append(descs, content)
+					}
+				}
+				for c := n.FirstChild; c != nil; c = c.NextSibling {
+					walk(c)
+				}
+			}
+			walk(doc)
+			if len(descs) == 0 {
+				t.Fatal("no meta description")
+			}
+			for _, d := range descs {
+				if len(d) > limit || !utf8.ValidString(d) || d == "" {
+					t.Errorf("description of %d bytes (at most %d, valid UTF-8): %.80q…", len(d), limit, d)
+				}
+				if tc.want != "" && d != tc.want {
+					t.Errorf("description %q, want %q", d, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestSortLabels checks that every sort order has a label in the menu, and
+// that no label names an order the engine does not know.
+func TestSortLabels(t *testing.T) {
+	var got []string
+	for _, c := range newSearchPage(search.Request{}, nil).Sorts {
+		if c.Label == "" {
+			t.Errorf("sort %q has no label", c.Value)
+		}
+		got = append(got, c.Value)
+	}
+	if diff := cmp.Diff(search.Sorts, got); diff != "" {
+		t.Errorf("sort menu (-want +got):\n%s", diff)
+	}
+	if len(sortLabels) != len(search.Sorts) {
+		t.Errorf("%d sort labels for %d sort orders", len(sortLabels), len(search.Sorts))
 	}
 }
