@@ -451,7 +451,6 @@ func TestAPIErrors(t *testing.T) {
 		status int
 		param  string
 	}{
-		{"/api/v1/search?q=%22unbalanced", 400, "q"},
 		{"/api/v1/search?size=0", 400, "size"},
 		{"/api/v1/search?size=101", 400, "size"},
 		{"/api/v1/search?page=x", 400, "page"},
@@ -462,8 +461,6 @@ func TestAPIErrors(t *testing.T) {
 		{"/api/v1/search?from=2020&to=2019", 400, "to"},
 		{"/api/v1/search?consequence=nope", 400, "consequence"},
 		{"/api/v1/search?q=a&q=b", 400, "q"},
-		{"/api/v1/search?q=-hack", 400, "q"},
-		{"/api/v1/search?q=nosuchfield:x", 400, "q"},
 		{"/api/v1/incidents/nope", 404, "id"},
 		{"/api/v1/nothing", 404, ""},
 		{"/api/v2/search", 404, ""},
@@ -560,7 +557,7 @@ func TestOperations(t *testing.T) {
 	}
 
 	ts.get(t, "/api/v1/search?q=wake")
-	ts.get(t, "/api/v1/search?q=%22")
+	ts.get(t, "/api/v1/search?size=1000")
 	ts.get(t, "/nowhere")
 	w = ts.get(t, "/metrics")
 	if w.Code != http.StatusOK {

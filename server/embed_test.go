@@ -296,7 +296,7 @@ func TestEmbedPageVariants(t *testing.T) {
 		{"incident", "/embed?id=" + ransomID, 200, []string{"Düsseldorf", `datetime="2020-09-17"`, ">Death<", ">Health<", `href="/incidents/` + ransomID + `"`}, nil},
 		{"markup is text", "/embed?q=edge+case", 200, []string{"&lt;b&gt;bold&lt;/b&gt;", "1 incident ·"}, []string{"<b>bold"}},
 		{"no results", "/embed?q=zzzzqqq", 200, []string{"No incidents match.", "0 incidents"}, nil},
-		{"bad query", "/embed?q=%22open", 400, []string{`role="alert"`, "unbalanced quote"}, []string{"<ol"}},
+		{"bad parameter", "/embed?sort=nope", 400, []string{`role="alert"`, "unknown order"}, []string{"<ol"}},
 		{"size cap", "/embed?size=51", 400, []string{"size: must be between 1 and 50"}, nil},
 		{"unknown incident", "/embed?id=no-such-incident", 404, []string{"no incident with this id"}, nil},
 	}

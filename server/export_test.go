@@ -237,7 +237,7 @@ func TestExportErrors(t *testing.T) {
 	}{
 		{"/api/v1/export?format=xml", "format"},
 		{"/api/v1/export?format=csv&format=ndjson", "format"},
-		{"/api/v1/export?q=%22open", "q"},
+		{"/api/v1/export?sort=nope", "sort"},
 		{"/api/v1/export?consequence=nope", "consequence"},
 		{"/api/v1/export?from=yesterday", "from"},
 	} {

@@ -203,7 +203,7 @@ func TestAtomFeedPages(t *testing.T) {
 		t.Errorf("the pages list %d incidents, want 35", len(seen))
 	}
 
-	w := f.get(t, "/feed.atom?q=%22open")
+	w := f.get(t, "/feed.atom?from=nope")
 	mustStatus(t, w, http.StatusBadRequest)
 }
 

@@ -41,6 +41,11 @@ type searchPage struct {
 	Years    *histogram
 	Pager    *pager
 	Suggest  []chipView // for an empty result: searches with one constraint fewer
+	// How the query was read: the search with its misspelled words
+	// corrected, the words left out to find matches, and notices.
+	DidYouMean *chipView
+	Relaxed    []string
+	Notices    []string
 	PastEnd  string     // for a page past the last: the URL of the last page
 }
 
@@ -217,6 +222,15 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 	if res.Total == 0 {
 		p.Suggest = suggestions(req, p.Chips)
 	}
+	if res.Suggestion != "" {
+		q := req.Clone()
+		q.Query, q.Page = res.Suggestion, 0
+		p.DidYouMean = &chipView{Label: res.Suggestion, Href: searchPageURL(q)}
+	}
+	if res.Relaxed != nil {
+		p.Relaxed = res.Relaxed.Dropped
+	}
+	p.Notices = res.Notices
 	return p
 }
 

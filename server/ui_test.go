@@ -268,18 +268,26 @@ func TestSearchPage(t *testing.T) {
 		uiCheck(t, "page 7", body, "past the last page", `<a href="/?q=wake&#43;word">Go to the last page</a>`)
 	})
 
-	t.Run("bad query", func(t *testing.T) {
+	t.Run("query outside the language", func(t *testing.T) {
 		code, _, body := uiGet(t, ts, "/?q="+url.QueryEscape(`"unbalanced <script>`)+"&consequence=death")
-		if code != http.StatusBadRequest {
-			t.Errorf("status %d, want 400", code)
+		if code != http.StatusOK {
+			t.Errorf("status %d, want 200", code)
 		}
-		msg, form := strings.Index(body, `<p class="err" role="alert"`), strings.Index(body, `<form id="f"`)
-		if msg < 0 || form < 0 || msg > form {
-			t.Errorf("the message (at %d) is not above the form (at %d)", msg, form)
+		notice, results := strings.Index(body, `<p class="notice">`), strings.Index(body, `<ol class="hits"`)
+		if notice < 0 || results < 0 || notice > results {
+			t.Errorf("the notice (at %d) is not above the results (at %d)", notice, results)
 		}
-		uiCheck(t, "bad query", body, `value="&#34;unbalanced &lt;script&gt;"`, `aria-invalid="true"`,
-			`<input type="hidden" name="consequence" value="death">`)
-		checkHTML(t, "bad query", body)
+		uiCheck(t, "query outside the language", body, `value="&#34;unbalanced &lt;script&gt;"`,
+			"A quote was not closed", `name="consequence" value="death"`)
+		checkHTML(t, "query outside the language", body)
+	})
+
+	t.Run("did you mean and relaxed", func(t *testing.T) {
+		_, _, body := uiGet(t, ts, "/?q="+url.QueryEscape("alexxa recording"))
+		uiCheck(t, "did you mean", body, `Did you mean <a id="dym" href="/?q=alexa&#43;recording">alexa recording</a>?`)
+		_, _, body = uiGet(t, ts, "/?q="+url.QueryEscape("alexa zebrafish"))
+		uiCheck(t, "relaxed", body, `id="relaxed"`, `<q>zebrafish</q>`)
+		checkHTML(t, "relaxed", body)
 	})
 
 	t.Run("bad parameters", func(t *testing.T) {
