@@ -12,10 +12,6 @@ import (
 	"github.com/faildex/faildex/bench"
 )
 
-func init() {
-	register(command{"bench", "measure build and query speed on a synthetic corpus", runBench})
-}
-
 func runBench(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "bench", "[--n N[,N...]] [--peers] [--out DIR] [--reps R]")
 	ns := fs.String("n", "10000", "corpus sizes, comma-separated (e.g. 1000,10000,50000,100000)")

@@ -9,10 +9,6 @@ import (
 	"github.com/faildex/faildex/gen"
 )
 
-func init() {
-	register(command{"gen", "write a synthetic corpus of reports (for benchmarks)", runGen})
-}
-
 func runGen(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "gen", "--n N [--seed S] [--corpus DIR] --out DIR")
 	n := fs.Int("n", 1000, "number of reports")

@@ -20,10 +20,6 @@ import (
 	"time"
 )
 
-func init() {
-	register(command{"load", "load-test a running faildex server on this machine (loopback only)", runLoad})
-}
-
 // Bounds of a load run, whatever the flags say.
 const (
 	maxLoadClients  = 500

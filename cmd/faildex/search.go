@@ -16,10 +16,6 @@ import (
 	"github.com/faildex/faildex/search"
 )
 
-func init() {
-	register(command{"search", "search the index from the command line (a table, or the API's JSON with --json)", runSearch})
-}
-
 const searchArgs = "[--index DIR] [--json] [--facets] QUERY [category=option ...] [from=|to=|sort=|page=|size=VALUE ...]"
 
 func runSearch(ctx context.Context, env *Env, args []string) error {
