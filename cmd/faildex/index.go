@@ -106,12 +106,8 @@ func runShow(ctx context.Context, env *Env, args []string) error {
 func runExport(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "export", "[--index DIR]")
 	dir := indexDirFlag(env, fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
 	}
 	ix, err := index.Open(*dir)
 	if err != nil {

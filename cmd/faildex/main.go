@@ -173,6 +173,19 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses flags for a command that takes no positional
+// arguments, refusing any.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
+	}
+	return nil
+}
+
 // indexDirFlag adds --index with its default from FAILDEX_INDEX.
 func indexDirFlag(env *Env, fs *flag.FlagSet) *string {
 	def := env.Getenv("FAILDEX_INDEX")
