@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // binary is the faildex binary built once for the package's tests.
@@ -41,16 +42,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// sharedData returns the paths of the real reports beside the project,
-// skipping the test if they are absent.
-func sharedData(tb testing.TB) []string {
+// sharedReports returns the paths of the shared reports (the seed pages and
+// the CSV file), for tests whose assertions are about those reports: it
+// fails under CI without them and skips elsewhere.
+func sharedReports(tb testing.TB) []string {
 	tb.Helper()
-	seeds, csv := "../../shared/data/seeds", "../../shared/data/fail/incident_data.csv"
-	for _, p := range []string{seeds, csv} {
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("shared data not found: %v", err)
-		}
-	}
+	seeds, csv := indextest.Shared(tb)
 	return []string{seeds, csv}
 }
 
@@ -209,9 +206,9 @@ func newBrowser(tb testing.TB, timeout time.Duration) context.Context {
 }
 
 // TestServeAPI checks the real binary over HTTP: it builds the index from
-// the real reports, answers a search and reports errors as JSON.
+// the shared reports, answers a search and reports errors as JSON.
 func TestServeAPI(t *testing.T) {
-	inst := startServe(t, sharedData(t))
+	inst := startServe(t, sharedReports(t))
 	status, body := inst.get(t, "/api/v1/search?q=wake+word")
 	if status != http.StatusOK {
 		t.Fatalf("search: status %d: %s", status, body)
