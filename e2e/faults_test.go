@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -436,41 +435,34 @@ func startOrExit(tb testing.TB, dir string) (url string, code int, output string
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var line struct {
-				Message string `json:"message"`
-				URL     string `json:"url"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
-				urlc <- line.URL
-			}
-		}
-	}()
+	urlc := servingURL(pr, nil)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); pw.Close() }()
-	select {
-	case u := <-urlc:
-		tb.Cleanup(func() {
-			cmd.Process.Signal(os.Interrupt)
+	deadline := time.After(90 * time.Second)
+	for {
+		select {
+		case u, ok := <-urlc:
+			if !ok {
+				urlc = nil // the log ended: the process has exited
+				continue
+			}
+			tb.Cleanup(func() {
+				cmd.Process.Signal(os.Interrupt)
+				<-exited
+			})
+			return u, 0, ""
+		case err := <-exited:
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return "", ee.ExitCode(), out.String()
+			}
+			return "", 0, out.String()
+		case <-deadline:
+			cmd.Process.Kill()
 			<-exited
-		})
-		return u, 0, ""
-	case err := <-exited:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return "", ee.ExitCode(), out.String()
+			tb.Fatalf("faildex serve neither served nor exited within 90 s:\n%s", out)
 		}
-		return "", 0, out.String()
-	case <-time.After(90 * time.Second):
-		cmd.Process.Kill()
-		<-exited
-		tb.Fatalf("faildex serve neither served nor exited within 90 s:\n%s", out)
 	}
-	return "", 0, ""
 }
 
 // TestServeRefusesDamagedIndex damages a built index in each way and checks

@@ -80,29 +80,13 @@ func serveIndex(tb testing.TB, dir string, flags ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	urlc := make(chan string, 1)
 	var logMu sync.Mutex
 	var logs strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		sent := false
-		for sc.Scan() {
-			logMu.Lock()
-			logs.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			var line struct {
-				Message string `json:"message"`
-				URL     string `json:"url"`
-			}
-			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
-				urlc <- line.URL
-				sent = true
-			}
-		}
-		io.Copy(io.Discard, stderr) // after an overlong line: keep draining
-		close(urlc)
-	}()
+	urlc := servingURL(stderr, func(line string) {
+		logMu.Lock()
+		logs.WriteString(line + "\n")
+		logMu.Unlock()
+	})
 	inst := &instance{Index: dir, cmd: cmd}
 	stopAtCleanup(tb, cmd)
 	select {
@@ -117,6 +101,34 @@ func serveIndex(tb testing.TB, dir string, flags ...string) *instance {
 		tb.Fatal("faildex serve did not start within 60 s")
 	}
 	return inst
+}
+
+// servingURL reads the log of `faildex serve` from r and sends the URL of
+// its "serving" line on the returned channel, which is closed when r ends.
+// Each line read is passed to each, if it is not nil.
+func servingURL(r io.Reader, each func(line string)) <-chan string {
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sent := false
+		for sc.Scan() {
+			if each != nil {
+				each(sc.Text())
+			}
+			var line struct {
+				Message string `json:"message"`
+				URL     string `json:"url"`
+			}
+			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
+				urlc <- line.URL
+				sent = true
+			}
+		}
+		io.Copy(io.Discard, r) // after an overlong line: keep draining
+		close(urlc)
+	}()
+	return urlc
 }
 
 // stopAtCleanup interrupts cmd when the test ends and waits for it to exit,
