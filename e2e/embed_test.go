@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // extraReports are the embedding tests' own reports: a ransomware attack
@@ -96,7 +97,7 @@ func shadowTitles(id string) string {
 // by --cors-origin) into shadow roots.
 func TestEmbedOnAnotherSite(t *testing.T) {
 	site := newOtherSite(t)
-	inst := startServe(t, append(sharedData(t), extraReports), "--cors-origin", site.URL, "--frame-ancestors", site.URL)
+	inst := startServe(t, append(sharedReports(t), extraReports), "--cors-origin", site.URL, "--frame-ancestors", site.URL)
 	site.setPage(strings.ReplaceAll(hostPage, "FAILDEX", inst.URL))
 	ctx := newBrowser(t, 90*time.Second)
 
@@ -229,7 +230,7 @@ func TestEmbedOnAnotherSite(t *testing.T) {
 // --cors-origin sees: a message in the widget, not a broken page.
 func TestEmbedScriptNeedsCORS(t *testing.T) {
 	site := newOtherSite(t)
-	inst := startServe(t, sharedData(t))
+	inst := startServe(t, indextest.Reports(t))
 	site.setPage(strings.ReplaceAll(`<!doctype html><html><head><meta charset="utf-8"><title>x</title></head><body>
 <div id="w" data-faildex-search="wake word"></div>
 <script src="FAILDEX/embed.js"></script></body></html>`, "FAILDEX", inst.URL))
@@ -253,7 +254,7 @@ func TestEmbedScriptNeedsCORS(t *testing.T) {
 // `faildex export` of the new indexes with that of the served one: the
 // round trip loses nothing.
 func TestExportReimport(t *testing.T) {
-	inst := startServe(t, append(sharedData(t), extraReports, "../data"))
+	inst := startServe(t, append(sharedReports(t), extraReports, indextest.DataDir()))
 	faildex := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(binary, args...)

@@ -1,11 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/faildex/faildex/search"
 )
 
@@ -62,11 +63,15 @@ func runFaildex(tb testing.TB, timeout time.Duration, args ...string) (int, stri
 }
 
 // templatedCorpus writes n text reports into a new directory: copies of a
-// seed page with new ids (file names) and numbered titles.
+// real report page (the first, by name, of the real reports' directory) with
+// new ids (file names) and numbered titles.
 func templatedCorpus(tb testing.TB, n int) string {
 	tb.Helper()
-	seeds := sharedData(tb)[0]
-	src, err := os.ReadFile(filepath.Join(seeds, "000_123143f11ad7b5f7.txt"))
+	pages, err := filepath.Glob(filepath.Join(indextest.Reports(tb)[0], "*.txt"))
+	if err != nil || len(pages) == 0 {
+		tb.Fatalf("no report page to copy: %v", err)
+	}
+	src, err := os.ReadFile(pages[0])
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -115,14 +120,17 @@ func answers(tb testing.TB, dir string) (uint64, string) {
 	return eng.DocCount(), b.String()
 }
 
+var faultSeed = flag.Uint64("fault-seed", 0, "seed of TestKillIndexBuild's kill times (0: from the clock)")
+
 // TestKillIndexBuild kills `faildex index` at random points of a build, 20
 // times: the previous index always opens with the same answers, and the
-// next build succeeds.
+// next build succeeds. Some kills must land while a build is writing. The
+// seed of the kill times is logged; -fault-seed replays a run.
 func TestKillIndexBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills builds for tens of seconds")
 	}
-	data := sharedData(t)
+	data := indextest.Reports(t)
 	const copies = 400
 	corpus := templatedCorpus(t, copies)
 
@@ -144,15 +152,27 @@ func TestKillIndexBuild(t *testing.T) {
 	wantCount, want := answers(t, dir)
 	wantGen, _ := index.CurrentGeneration(dir)
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	killed, finished := 0, 0
+	seed := *faultSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("kill times seed %d (replay with -fault-seed=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	killed, finished, midBuild := 0, 0, 0
 	for i := 0; i < 20; i++ {
+		before := buildDirs(dir)
 		cmd, out := faildexCmd(t, 5*time.Minute, "index", "--index", dir, corpus)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		delay := time.Duration(rng.Int64N(int64(buildTime)))
 		time.Sleep(delay)
+		// The build is writing when a temporary directory not there
+		// before it started exists.
+		writing := false
+		for name := range buildDirs(dir) {
+			writing = writing || !before[name]
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
 		if err == nil {
@@ -189,8 +209,14 @@ func TestKillIndexBuild(t *testing.T) {
 		if count != wantCount || got != want {
 			t.Fatalf("kill %d after %s: %d documents and different answers; want %d", i, delay, count, wantCount)
 		}
+		if writing {
+			midBuild++
+		}
 	}
-	t.Logf("%d builds killed, %d finished before their kill", killed, finished)
+	t.Logf("%d builds killed (%d while writing, the previous index kept), %d finished before their kill", killed, midBuild, finished)
+	if midBuild == 0 {
+		t.Errorf("no kill landed while a build was writing; the test did not check what it claims")
+	}
 
 	// The next build succeeds, cleans up what the killed ones left and
 	// serves the new corpus.
@@ -200,11 +226,8 @@ func TestKillIndexBuild(t *testing.T) {
 	if count, _ := answers(t, dir); count != copies {
 		t.Errorf("after the last build: %d documents, want %d", count, copies)
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".build-") {
-			t.Errorf("leftover %s after a successful build", e.Name())
-		}
+	for name := range buildDirs(dir) {
+		t.Errorf("leftover %s after a successful build", name)
 	}
 }
 
@@ -228,7 +251,7 @@ func smallDisk(tb testing.TB, size int) string {
 // error, the previous index keeps its answers, and a later build on a disk
 // with room succeeds.
 func TestDiskFull(t *testing.T) {
-	data := sharedData(t)
+	data := indextest.Reports(t)
 	corpus := templatedCorpus(t, 600)
 	disk := smallDisk(t, 4<<20)
 	limitFileSize := false
@@ -266,11 +289,8 @@ func TestDiskFull(t *testing.T) {
 	if gen != wantGen || count != wantCount || got != want {
 		t.Errorf("after the failed build: generation %s with %d documents, want %s with %d and the same answers", gen, count, wantGen, wantCount)
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".build-") {
-			t.Errorf("the failed build left %s behind", e.Name())
-		}
+	for name := range buildDirs(dir) {
+		t.Errorf("the failed build left %s behind", name)
 	}
 	// serve starts on the untouched index.
 	inst := serveIndex(t, dir)
@@ -415,48 +435,41 @@ func startOrExit(tb testing.TB, dir string) (url string, code int, output string
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var line struct {
-				Message string `json:"message"`
-				URL     string `json:"url"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
-				urlc <- line.URL
-			}
-		}
-	}()
+	urlc := servingURL(pr, nil)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); pw.Close() }()
-	select {
-	case u := <-urlc:
-		tb.Cleanup(func() {
-			cmd.Process.Signal(os.Interrupt)
+	deadline := time.After(90 * time.Second)
+	for {
+		select {
+		case u, ok := <-urlc:
+			if !ok {
+				urlc = nil // the log ended: the process has exited
+				continue
+			}
+			tb.Cleanup(func() {
+				cmd.Process.Signal(os.Interrupt)
+				<-exited
+			})
+			return u, 0, ""
+		case err := <-exited:
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return "", ee.ExitCode(), out.String()
+			}
+			return "", 0, out.String()
+		case <-deadline:
+			cmd.Process.Kill()
 			<-exited
-		})
-		return u, 0, ""
-	case err := <-exited:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return "", ee.ExitCode(), out.String()
+			tb.Fatalf("faildex serve neither served nor exited within 90 s:\n%s", out)
 		}
-		return "", 0, out.String()
-	case <-time.After(90 * time.Second):
-		cmd.Process.Kill()
-		<-exited
-		tb.Fatalf("faildex serve neither served nor exited within 90 s:\n%s", out)
 	}
-	return "", 0, ""
 }
 
 // TestServeRefusesDamagedIndex damages a built index in each way and checks
 // that `faildex serve` refuses to start with a clear message, promptly,
 // instead of crashing, hanging or serving wrong answers.
 func TestServeRefusesDamagedIndex(t *testing.T) {
-	data := sharedData(t)
+	data := indextest.Reports(t)
 	built := filepath.Join(t.TempDir(), "built")
 	if code, out := runFaildex(t, 2*time.Minute, append([]string{"index", "--index", built}, data...)...); code != 0 {
 		t.Fatalf("build: exit %d:\n%s", code, out)
@@ -571,7 +584,7 @@ func getBody(tb testing.TB, base, path string) string {
 
 // TestSecondProcess runs two processes on one index directory.
 func TestSecondProcess(t *testing.T) {
-	data := sharedData(t)
+	data := indextest.Reports(t)
 	corpus := templatedCorpus(t, 600)
 	dir := filepath.Join(t.TempDir(), "index")
 	if code, out := runFaildex(t, 2*time.Minute, append([]string{"index", "--index", dir}, data...)...); code != 0 {
@@ -611,6 +624,9 @@ func TestSecondProcess(t *testing.T) {
 	if status, _ := a.get(t, "/api/v1/search?q=wake+word"); status != http.StatusOK {
 		t.Errorf("search during the build: %d", status)
 	}
+	if !hasBuildDir(dir) {
+		t.Errorf("the first build ended before the second one and the search ran; they did not overlap")
+	}
 	if err := first.Wait(); err != nil {
 		t.Fatalf("first build: %v:\n%s", err, firstOut)
 	}
@@ -645,12 +661,17 @@ func TestSecondProcess(t *testing.T) {
 	}
 }
 
-func hasBuildDir(dir string) bool {
+// hasBuildDir reports whether dir holds a build's temporary directory.
+func hasBuildDir(dir string) bool { return len(buildDirs(dir)) > 0 }
+
+// buildDirs returns the names of the builds' temporary directories in dir.
+func buildDirs(dir string) map[string]bool {
+	names := map[string]bool{}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".build-") {
-			return true
+			names[e.Name()] = true
 		}
 	}
-	return false
+	return names
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // binary is the faildex binary built once for the package's tests.
@@ -41,16 +42,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// sharedData returns the paths of the real reports beside the project,
-// skipping the test if they are absent.
-func sharedData(tb testing.TB) []string {
+// sharedReports returns the paths of the shared reports (the seed pages and
+// the CSV file), for tests whose assertions are about those reports: it
+// fails under CI without them and skips elsewhere.
+func sharedReports(tb testing.TB) []string {
 	tb.Helper()
-	seeds, csv := "../../shared/data/seeds", "../../shared/data/fail/incident_data.csv"
-	for _, p := range []string{seeds, csv} {
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("shared data not found: %v", err)
-		}
-	}
+	seeds, csv := indextest.Shared(tb)
 	return []string{seeds, csv}
 }
 
@@ -83,29 +80,13 @@ func serveIndex(tb testing.TB, dir string, flags ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	urlc := make(chan string, 1)
 	var logMu sync.Mutex
 	var logs strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		sent := false
-		for sc.Scan() {
-			logMu.Lock()
-			logs.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			var line struct {
-				Message string `json:"message"`
-				URL     string `json:"url"`
-			}
-			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
-				urlc <- line.URL
-				sent = true
-			}
-		}
-		io.Copy(io.Discard, stderr) // after an overlong line: keep draining
-		close(urlc)
-	}()
+	urlc := servingURL(stderr, func(line string) {
+		logMu.Lock()
+		logs.WriteString(line + "\n")
+		logMu.Unlock()
+	})
 	inst := &instance{Index: dir, cmd: cmd}
 	stopAtCleanup(tb, cmd)
 	select {
@@ -120,6 +101,34 @@ func serveIndex(tb testing.TB, dir string, flags ...string) *instance {
 		tb.Fatal("faildex serve did not start within 60 s")
 	}
 	return inst
+}
+
+// servingURL reads the log of `faildex serve` from r and sends the URL of
+// its "serving" line on the returned channel, which is closed when r ends.
+// Each line read is passed to each, if it is not nil.
+func servingURL(r io.Reader, each func(line string)) <-chan string {
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sent := false
+		for sc.Scan() {
+			if each != nil {
+				each(sc.Text())
+			}
+			var line struct {
+				Message string `json:"message"`
+				URL     string `json:"url"`
+			}
+			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
+				urlc <- line.URL
+				sent = true
+			}
+		}
+		io.Copy(io.Discard, r) // after an overlong line: keep draining
+		close(urlc)
+	}()
+	return urlc
 }
 
 // stopAtCleanup interrupts cmd when the test ends and waits for it to exit,
@@ -209,9 +218,9 @@ func newBrowser(tb testing.TB, timeout time.Duration) context.Context {
 }
 
 // TestServeAPI checks the real binary over HTTP: it builds the index from
-// the real reports, answers a search and reports errors as JSON.
+// the shared reports, answers a search and reports errors as JSON.
 func TestServeAPI(t *testing.T) {
-	inst := startServe(t, sharedData(t))
+	inst := startServe(t, sharedReports(t))
 	status, body := inst.get(t, "/api/v1/search?q=wake+word")
 	if status != http.StatusOK {
 		t.Fatalf("search: status %d: %s", status, body)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // The README's examples are written for a server on readmeBase and a site
@@ -223,7 +224,7 @@ func TestReadmeEmbedding(t *testing.T) {
 	for i, f := range serveFlags {
 		serveFlags[i] = strings.ReplaceAll(f, readmeSite, site.URL)
 	}
-	inst := startServe(t, append(sharedData(t), "../data"), serveFlags...)
+	inst := startServe(t, append(sharedReports(t), indextest.DataDir()), serveFlags...)
 	subst := strings.NewReplacer(readmeBase, inst.URL, readmeSite, site.URL)
 
 	t.Run("curl", func(t *testing.T) {

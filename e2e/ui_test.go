@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // The browser tests drive chromium over the search page and the incident
@@ -163,7 +164,7 @@ func apiSearch(tb testing.TB, inst *instance, params string) (total uint64, coun
 // facet, removing its chip, the back button, an incident and back, and the
 // facet list by keyboard alone.
 func TestUISearch(t *testing.T) {
-	inst := startServe(t, sharedData(t))
+	inst := startServe(t, sharedReports(t))
 	ctx := newBrowser(t, 3*time.Minute)
 
 	t.Run("type a query", func(t *testing.T) {
@@ -323,7 +324,7 @@ func TestUISearch(t *testing.T) {
 // TestUINoScript checks that the search page works without JavaScript:
 // ticking a facet and applying the form, following a chip.
 func TestUINoScript(t *testing.T) {
-	inst := startServe(t, sharedData(t))
+	inst := startServe(t, indextest.Reports(t))
 	ctx := newBrowser(t, 2*time.Minute)
 	run(t, ctx, "filtering without scripts",
 		emulation.SetScriptExecutionDisabled(true),
@@ -348,7 +349,7 @@ func TestUINoScript(t *testing.T) {
 // of 20 results with highlighted fragments, its CSS and script, over the
 // wire, from the server only.
 func TestUIPageWeight(t *testing.T) {
-	inst := startServe(t, sharedData(t))
+	inst := startServe(t, indextest.Reports(t))
 	ctx := newBrowser(t, 2*time.Minute)
 	// Record every Content-Security-Policy violation: none is allowed (no
 	// inline script or style, nothing from elsewhere).
@@ -499,7 +500,7 @@ func TestUIHostile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "hostile.jsonl"), append(line, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inst := startServe(t, append(sharedData(t), dir))
+	inst := startServe(t, append(indextest.Reports(t), dir))
 	ctx := newBrowser(t, 2*time.Minute)
 
 	// clean checks the page: no planted elements, no script ran, and the
@@ -549,7 +550,7 @@ func TestUIHostile(t *testing.T) {
 // that nothing overflows sideways, and with -update-screenshots writes the
 // screenshots the README shows.
 func TestUIScreenshots(t *testing.T) {
-	inst := startServe(t, sharedData(t))
+	inst := startServe(t, sharedReports(t))
 	ctx := newBrowser(t, 2*time.Minute)
 	update := *updateScreenshots || os.Getenv("FAILDEX_UPDATE_SCREENSHOTS") != ""
 	for _, shot := range []struct {

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 func trainBundled(tb testing.TB) *Model {
 	tb.Helper()
-	m, err := Train(os.DirFS("../data"))
+	m, err := Train(os.DirFS(indextest.DataDir()))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/faildex/faildex/index"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 // TestMeasureRealData prints the figures hard-coded in profile.go, measured
@@ -17,15 +18,11 @@ import (
 //
 //	go test ./gen -run TestMeasureRealData -v
 //
-// and copy the printed figures when the real data changes. It skips when the
-// shared data is absent.
+// and copy the printed figures when the real data changes. Without the
+// shared data it fails under CI and skips elsewhere.
 func TestMeasureRealData(t *testing.T) {
-	paths := []string{"../../shared/data/seeds", "../../shared/data/fail/incident_data.csv"}
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("shared data not available: %v", err)
-		}
-	}
+	seeds, csv := indextest.Shared(t)
+	paths := []string{seeds, csv}
 	var ins []index.Incident
 	var fileBytes []float64
 	err := index.ReadPaths(paths, index.Handler{

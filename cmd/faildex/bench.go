@@ -12,26 +12,17 @@ import (
 	"github.com/faildex/faildex/bench"
 )
 
-func init() {
-	register(command{"bench", "measure build and query speed on a synthetic corpus", runBench})
-}
-
 func runBench(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "bench", "[--n N[,N...]] [--peers] [--out DIR] [--reps R]")
 	ns := fs.String("n", "10000", "corpus sizes, comma-separated (e.g. 1000,10000,50000,100000)")
 	peers := fs.Bool("peers", false, "also measure PostgreSQL, SQLite FTS5 and plain bleve (needs the faildex-peers program; see bench/peers)")
 	out := fs.String("out", "bench-out", "work directory: corpora, indexes and results are kept here and reused")
 	reps := fs.Int("reps", 200, "timed repetitions per query class")
-	seed := fs.Uint64("seed", 1, "corpus seed")
-	corpus := fs.String("corpus", defaultDataDir, "real reports the generator learns from")
+	seed, corpus := corpusFlags(fs)
 	rebuild := fs.Bool("rebuild", false, "rebuild indexes even when they exist")
 	svg := fs.String("svg", "", "write the latency-versus-size plot of every result in --out to this SVG file")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
 	}
 	var sizes []int
 	for _, s := range strings.Split(*ns, ",") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -9,24 +10,16 @@ import (
 	"github.com/faildex/faildex/gen"
 )
 
-func init() {
-	register(command{"gen", "write a synthetic corpus of reports (for benchmarks)", runGen})
-}
-
 func runGen(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "gen", "--n N [--seed S] [--corpus DIR] --out DIR")
 	n := fs.Int("n", 1000, "number of reports")
-	seed := fs.Uint64("seed", 1, "random seed; the same seed, corpus and n give the same reports")
-	corpus := fs.String("corpus", defaultDataDir, "directory of real reports (*.txt) to learn the prose from")
+	seed, corpus := corpusFlags(fs)
 	out := fs.String("out", "", "directory to write the reports into (created)")
 	workers := fs.Int("workers", 2, "goroutines writing reports")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case len(pos) != 0:
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
 	case *out == "":
 		return fmt.Errorf("%w: --out is required", errUsage)
 	case *n < 1:
@@ -38,6 +31,15 @@ func runGen(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "%d reports, %.1f MB, in %s\n", st.Reports, float64(st.Bytes)/1e6, *out)
 	return nil
+}
+
+// corpusFlags adds the two flags that choose a synthetic corpus, shared by
+// gen and bench: --seed and --corpus. The same seed, corpus and size give
+// the same reports.
+func corpusFlags(fs *flag.FlagSet) (seed *uint64, corpus *string) {
+	seed = fs.Uint64("seed", 1, "random seed; the same seed, corpus and size give the same reports")
+	corpus = fs.String("corpus", defaultDataDir, "directory of real reports (*.txt) the generator learns the prose from")
+	return seed, corpus
 }
 
 // generate trains a model on corpus and writes n reports into out.

@@ -10,14 +10,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-func init() {
-	register(command{"index", "build the index from report files (text pages, CSV, JSON Lines, JSON)", runIndex})
-	register(command{"show", "print one incident as JSON", runShow})
-	register(command{"export", "write every incident as JSON Lines", runExport})
-}
-
-const defaultDataDir = "data"
-
 func runIndex(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "index", "[--index DIR] [--strict] [PATH ...]")
 	dir := indexDirFlag(env, fs)
@@ -114,12 +106,8 @@ func runShow(ctx context.Context, env *Env, args []string) error {
 func runExport(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "export", "[--index DIR]")
 	dir := indexDirFlag(env, fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
 	}
 	ix, err := index.Open(*dir)
 	if err != nil {

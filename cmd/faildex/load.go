@@ -20,10 +20,6 @@ import (
 	"time"
 )
 
-func init() {
-	register(command{"load", "load-test a running faildex server on this machine (loopback only)", runLoad})
-}
-
 // Bounds of a load run, whatever the flags say.
 const (
 	maxLoadClients  = 500
@@ -42,13 +38,10 @@ func runLoad(ctx context.Context, env *Env, args []string) error {
 	pid := fs.Int("pid", 0, "the server's process id, to report its peak RSS (VmHWM)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	seed := fs.Uint64("seed", 1, "random seed of the request mix")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case len(pos) != 0:
-		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
 	case *clients < 1 || *clients > maxLoadClients:
 		return fmt.Errorf("%w: --clients must be between 1 and %d", errUsage, maxLoadClients)
 	case *duration <= 0 || *duration > maxLoadDuration:
@@ -163,7 +156,8 @@ type sample struct {
 	err        string
 }
 
-// realistic request paths; %s is replaced by an incident id.
+// realisticQueries are the query strings of ordinary searches: each must
+// be answered 200.
 var realisticQueries = []string{
 	"q=wake+word", "q=outage", "q=ransomware+OR+malware", "q=%22data+breach%22", "q=boeing",
 	"q=software+update", "q=firmware", "q=hack", "q=bank", "q=airline", "q=recall", "q=privacy",
@@ -204,101 +198,146 @@ func nextRequest(rng *rand.Rand, patho float64, ids []string) (string, bool) {
 	}
 }
 
+// runLoadTest runs cfg.clients clients against the server for cfg.duration,
+// reloading and sampling its memory beside them, and reports what it saw.
 func runLoadTest(ctx context.Context, cfg loadConfig) (*loadReport, error) {
 	tr := &http.Transport{MaxIdleConns: cfg.clients * 2, MaxIdleConnsPerHost: cfg.clients * 2, IdleConnTimeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: loadReqTimeout}
 
-	// Incident ids for lookups, from the server itself.
-	var ids []string
-	var first struct {
-		Hits []struct {
-			ID string `json:"id"`
-		} `json:"hits"`
-	}
-	if err := getJSON(ctx, client, cfg.base+"/api/v1/search?size=100", &first); err != nil {
+	ids, err := incidentIDs(ctx, client, cfg.base)
+	if err != nil {
 		return nil, fmt.Errorf("the server does not answer: %w", err)
-	}
-	for _, h := range first.Hits {
-		ids = append(ids, h.ID)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	start := time.Now()
-
 	var wg sync.WaitGroup
 	results := make([][]sample, cfg.clients)
 	for c := 0; c < cfg.clients; c++ {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(cfg.seed, uint64(c)))
-			for ctx.Err() == nil {
-				path, patho := nextRequest(rng, cfg.pathological, ids)
-				s := sample{path: path, start: time.Now(), patho: patho}
-				s.status, s.err = doRequest(ctx, client, http.MethodGet, cfg.base+path, "")
-				s.end = time.Now()
-				if s.status == 0 && ctx.Err() != nil {
-					break // cut off by the end of the run, not by the server
-				}
-				if s.err != "" {
-					s.err = path + ": " + s.err
-				}
-				results[c] = append(results[c], s)
-			}
+			results[c] = runClient(ctx, client, cfg, uint64(c), ids)
 		}(c)
 	}
-
 	// Reloads and RSS sampling run beside the clients.
-	type window struct{ from, to time.Time }
-	var reloads []window
-	var reloadFailed int
-	var reloadMax time.Duration
-	var peakMetrics float64
-	var bg sync.WaitGroup
-	bg.Add(1)
-	go func() {
-		defer bg.Done()
-		rss := time.NewTicker(500 * time.Millisecond)
-		defer rss.Stop()
-		var reload <-chan time.Time
-		if cfg.reloadEvery > 0 {
-			t := time.NewTicker(cfg.reloadEvery)
-			defer t.Stop()
-			reload = t.C
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-rss.C:
-				if v, err := residentBytes(ctx, client, cfg.base); err == nil && v > peakMetrics {
-					peakMetrics = v
-				}
-			case <-reload:
-				from := time.Now()
-				status, _ := doRequest(ctx, client, http.MethodPost, cfg.base+"/admin/reload", cfg.token)
-				to := time.Now()
-				if ctx.Err() != nil && status == 0 {
-					return
-				}
-				if status != http.StatusOK {
-					reloadFailed++
-				}
-				reloadMax = max(reloadMax, to.Sub(from))
-				reloads = append(reloads, window{from, to})
-			}
-		}
-	}()
+	watched := make(chan watchReport, 1)
+	go func() { watched <- watch(ctx, client, cfg) }()
 	wg.Wait()
-	bg.Wait()
+	w := <-watched
 	elapsed := time.Since(start)
 
+	rep := summarize(cfg, elapsed, results, w)
+	if cfg.pid > 0 {
+		if hwm, err := vmHWM(cfg.pid); err == nil {
+			rep.PeakRSSMB, rep.PeakRSSFrom = float64(hwm)/(1<<20), fmt.Sprintf("/proc/%d/status VmHWM", cfg.pid)
+		}
+	}
+	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer hcancel()
+	status, _ := doRequest(hctx, client, http.MethodGet, cfg.base+"/healthz", "")
+	rep.ServerUp = status == http.StatusOK
+	return rep, nil
+}
+
+// incidentIDs returns the ids of up to 100 incidents, from the server
+// itself, for lookups.
+func incidentIDs(ctx context.Context, client *http.Client, base string) ([]string, error) {
+	var first struct {
+		Hits []struct {
+			ID string `json:"id"`
+		} `json:"hits"`
+	}
+	if err := getJSON(ctx, client, base+"/api/v1/search?size=100", &first); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, h := range first.Hits {
+		ids = append(ids, h.ID)
+	}
+	return ids, nil
+}
+
+// runClient sends requests one after another until ctx ends and returns
+// their outcomes. Client c draws its requests from its own stream of the
+// seed.
+func runClient(ctx context.Context, client *http.Client, cfg loadConfig, c uint64, ids []string) []sample {
+	var out []sample
+	rng := rand.New(rand.NewPCG(cfg.seed, c))
+	for ctx.Err() == nil {
+		path, patho := nextRequest(rng, cfg.pathological, ids)
+		s := sample{path: path, start: time.Now(), patho: patho}
+		s.status, s.err = doRequest(ctx, client, http.MethodGet, cfg.base+path, "")
+		s.end = time.Now()
+		if s.status == 0 && ctx.Err() != nil {
+			break // cut off by the end of the run, not by the server
+		}
+		if s.err != "" {
+			s.err = path + ": " + s.err
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// window is the time a reload took.
+type window struct{ from, to time.Time }
+
+// watchReport is what watch saw: the reloads and the largest resident size
+// the server's metrics reported.
+type watchReport struct {
+	reloads      []window
+	reloadFailed int
+	reloadMax    time.Duration
+	peakMetrics  float64
+}
+
+// watch samples the server's resident size every 500 ms and, with
+// cfg.reloadEvery, reloads it that often, until ctx ends.
+func watch(ctx context.Context, client *http.Client, cfg loadConfig) watchReport {
+	var w watchReport
+	rss := time.NewTicker(500 * time.Millisecond)
+	defer rss.Stop()
+	var reload <-chan time.Time
+	if cfg.reloadEvery > 0 {
+		t := time.NewTicker(cfg.reloadEvery)
+		defer t.Stop()
+		reload = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return w
+		case <-rss.C:
+			if v, err := residentBytes(ctx, client, cfg.base); err == nil && v > w.peakMetrics {
+				w.peakMetrics = v
+			}
+		case <-reload:
+			from := time.Now()
+			status, _ := doRequest(ctx, client, http.MethodPost, cfg.base+"/admin/reload", cfg.token)
+			to := time.Now()
+			if ctx.Err() != nil && status == 0 {
+				return w
+			}
+			if status != http.StatusOK {
+				w.reloadFailed++
+			}
+			w.reloadMax = max(w.reloadMax, to.Sub(from))
+			w.reloads = append(w.reloads, window{from, to})
+		}
+	}
+}
+
+// summarize turns the clients' samples and what watch saw into a report
+// (all but the figures read after the run: VmHWM and whether the server is
+// up).
+func summarize(cfg loadConfig, elapsed time.Duration, results [][]sample, w watchReport) *loadReport {
 	rep := &loadReport{
 		URL: cfg.base, Clients: cfg.clients, Duration: elapsed.Seconds(), Pathological: cfg.pathological,
-		Statuses: map[string]int{}, Reloads: len(reloads), ReloadFailed: reloadFailed,
-		ReloadMaxMS: ms(reloadMax),
+		Statuses: map[string]int{}, Reloads: len(w.reloads), ReloadFailed: w.reloadFailed,
+		ReloadMaxMS: ms(w.reloadMax),
 	}
 	var all, swap []time.Duration
 	kinds := map[string][]time.Duration{}
@@ -313,28 +352,11 @@ func runLoadTest(ctx context.Context, cfg loadConfig) (*loadReport, error) {
 			}
 			kinds[kind] = append(kinds[kind], d)
 			pathoKind[kind] = s.patho
-			key := strconv.Itoa(s.status)
-			if s.status == 0 {
-				key = "transport error"
-			}
-			rep.Statuses[key]++
-			failed := s.status == 0 || s.status >= 500
-			if failed {
-				rep.Errors++
-			}
-			if !s.patho && s.status != http.StatusOK {
-				rep.Unexpected++
-			}
-			if (failed || (!s.patho && s.status != http.StatusOK)) && len(rep.ErrorSamples) < 10 {
-				rep.ErrorSamples = append(rep.ErrorSamples, fmt.Sprintf("%d %s", s.status, s.err))
-			}
-			for _, w := range reloads {
-				if s.start.Before(w.to) && s.end.After(w.from) {
-					swap = append(swap, d)
-					if failed {
-						rep.SwapErrors++
-					}
-					break
+			failed := rep.count(s)
+			if s.during(w.reloads) {
+				swap = append(swap, d)
+				if failed {
+					rep.SwapErrors++
 				}
 			}
 		}
@@ -349,30 +371,57 @@ func runLoadTest(ctx context.Context, cfg loadConfig) (*loadReport, error) {
 	rep.P50, rep.P90, rep.P99, rep.Max = percentile(all, 50), percentile(all, 90), percentile(all, 99), percentile(all, 100)
 	rep.SwapRequests = len(swap)
 	rep.SwapP50, rep.SwapP99, rep.SwapMax = percentile(swap, 50), percentile(swap, 99), percentile(swap, 100)
-	rep.PeakRSSMB, rep.PeakRSSFrom = peakMetrics/(1<<20), "/metrics process_resident_memory_bytes (sampled every 500 ms)"
-	if cfg.pid > 0 {
-		if hwm, err := vmHWM(cfg.pid); err == nil {
-			rep.PeakRSSMB, rep.PeakRSSFrom = float64(hwm)/(1<<20), fmt.Sprintf("/proc/%d/status VmHWM", cfg.pid)
+	rep.PeakRSSMB, rep.PeakRSSFrom = w.peakMetrics/(1<<20), "/metrics process_resident_memory_bytes (sampled every 500 ms)"
+	return rep
+}
+
+// count adds one sample's status to the report and reports whether it
+// failed (a transport error or a 5xx).
+func (r *loadReport) count(s sample) (failed bool) {
+	key := strconv.Itoa(s.status)
+	if s.status == 0 {
+		key = "transport error"
+	}
+	r.Statuses[key]++
+	failed = s.status == 0 || s.status >= 500
+	if failed {
+		r.Errors++
+	}
+	if !s.patho && s.status != http.StatusOK {
+		r.Unexpected++
+	}
+	if (failed || (!s.patho && s.status != http.StatusOK)) && len(r.ErrorSamples) < 10 {
+		r.ErrorSamples = append(r.ErrorSamples, fmt.Sprintf("%d %s", s.status, s.err))
+	}
+	return failed
+}
+
+// during reports whether the request overlapped any of the windows.
+func (s sample) during(ws []window) bool {
+	for _, w := range ws {
+		if s.start.Before(w.to) && s.end.After(w.from) {
+			return true
 		}
 	}
-	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer hcancel()
-	status, _ := doRequest(hctx, client, http.MethodGet, cfg.base+"/healthz", "")
-	rep.ServerUp = status == http.StatusOK
-	return rep, nil
+	return false
+}
+
+// send sends one request, with token as its bearer token if there is one.
+func send(ctx context.Context, client *http.Client, method, target, token string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return client.Do(req)
 }
 
 // doRequest sends one request, reads the body and returns the status (0 on
 // a transport error) and an error description.
 func doRequest(ctx context.Context, client *http.Client, method, target, token string) (int, string) {
-	req, err := http.NewRequestWithContext(ctx, method, target, nil)
-	if err != nil {
-		return 0, err.Error()
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
+	resp, err := send(ctx, client, method, target, token)
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -387,12 +436,9 @@ func doRequest(ctx context.Context, client *http.Client, method, target, token s
 	return resp.StatusCode, ""
 }
 
+// getJSON decodes the JSON answer of a GET that must succeed into v.
 func getJSON(ctx context.Context, client *http.Client, target string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
+	resp, err := send(ctx, client, http.MethodGet, target, "")
 	if err != nil {
 		return err
 	}
@@ -406,11 +452,7 @@ func getJSON(ctx context.Context, client *http.Client, target string, v any) err
 // residentBytes reads process_resident_memory_bytes from the server's
 // metrics.
 func residentBytes(ctx context.Context, client *http.Client, base string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
+	resp, err := send(ctx, client, http.MethodGet, base+"/metrics", "")
 	if err != nil {
 		return 0, err
 	}

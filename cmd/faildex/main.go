@@ -1,11 +1,28 @@
 // Command faildex indexes software-failure incident reports and serves a
-// faceted search over them.
+// faceted search over them. Its subcommands, with their main flags:
 //
-//	faildex index  [--index DIR] [--strict] [PATH ...]   build the index
-//	faildex serve  [--index DIR] [--addr HOST:PORT] [PATH ...]
-//	faildex search [--index DIR] [--json] [--facets] QUERY [category=option ...]
+//	faildex index  [--index DIR] [--strict] [PATH ...]
+//	    build the index from report files (default PATH: data)
+//	faildex serve  [--index DIR] [--addr HOST:PORT] [--cors-origin ORIGIN] [--frame-ancestors SRC]
+//	               [--admin-token TOKEN] [--timeout D] [--dev] [PATH ...]
+//	    serve the search UI and API, building the index from PATHs first if there is none
+//	faildex search [--index DIR] [--json] [--facets] QUERY [category=option ...] [from=|to=|sort=|page=|size=VALUE ...]
+//	    search the index from the command line
 //	faildex show   [--index DIR] ID
+//	    print one incident as JSON
 //	faildex export [--index DIR]
+//	    write every incident as JSON Lines
+//	faildex gen    --out DIR [--n N] [--seed S] [--corpus DIR] [--workers W]
+//	    write a synthetic corpus learnt from real reports
+//	faildex bench  [--n N[,N...]] [--out DIR] [--reps R] [--seed S] [--corpus DIR] [--peers] [--rebuild] [--svg FILE]
+//	    measure build and query speed on synthetic corpora
+//	faildex load   --url URL [--clients N] [--duration D] [--pathological F] [--reload-every D]
+//	               [--admin-token TOKEN] [--pid PID] [--seed S] [--json]
+//	    load-test a server running on this machine
+//
+// --index defaults to $FAILDEX_INDEX, else faildex.bleve; --admin-token
+// defaults to $FAILDEX_ADMIN_TOKEN. Exit status: 0 on success, 1 on
+// failure, 2 on wrong arguments.
 package main
 
 import (
@@ -44,9 +61,23 @@ type Env struct {
 	OnListen func(url string)
 }
 
-var commands []command
+// commands are the subcommands, in the order usage lists them: building
+// and serving the index first, then reading it, then the tools that
+// measure it.
+var commands = []command{
+	{"index", "build the index from report files (text pages, CSV, JSON Lines, JSON)", runIndex},
+	{"serve", "serve the search UI and API (builds the index first if there is none)", runServe},
+	{"search", "search the index from the command line (a table, or the API's JSON with --json)", runSearch},
+	{"show", "print one incident as JSON", runShow},
+	{"export", "write every incident as JSON Lines", runExport},
+	{"gen", "write a synthetic corpus of reports (for benchmarks)", runGen},
+	{"bench", "measure build and query speed on a synthetic corpus", runBench},
+	{"load", "load-test a running faildex server on this machine (loopback only)", runLoad},
+}
 
-func register(c command) { commands = append(commands, c) }
+// defaultDataDir is the bundled corpus: what index and serve read when
+// given no paths, and what gen and bench learn from.
+const defaultDataDir = "data"
 
 // errUsage marks an error caused by wrong arguments (exit status 2).
 var errUsage = errors.New("usage")
@@ -140,6 +171,19 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// parseNoArgs parses flags for a command that takes no positional
+// arguments, refusing any.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, pos)
+	}
+	return nil
 }
 
 // indexDirFlag adds --index with its default from FAILDEX_INDEX.

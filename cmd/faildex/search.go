@@ -16,10 +16,6 @@ import (
 	"github.com/faildex/faildex/search"
 )
 
-func init() {
-	register(command{"search", "search the index from the command line (a table, or the API's JSON with --json)", runSearch})
-}
-
 const searchArgs = "[--index DIR] [--json] [--facets] QUERY [category=option ...] [from=|to=|sort=|page=|size=VALUE ...]"
 
 func runSearch(ctx context.Context, env *Env, args []string) error {
@@ -192,6 +188,12 @@ func printResult(w io.Writer, res *search.Result, facets bool) error {
 	if !facets {
 		return nil
 	}
+	return printFacets(w, res)
+}
+
+// printFacets writes the non-zero counts per category, the selected options
+// marked with "*", and the counts per year.
+func printFacets(w io.Writer, res *search.Result) error {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, f := range res.Facets {

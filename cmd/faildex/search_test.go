@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 )
@@ -21,39 +19,27 @@ import (
 // dir, and returns the exit status, standard output and standard error.
 func srchRun(tb testing.TB, dir string, args ...string) (int, string, string) {
 	tb.Helper()
-	var out, errs bytes.Buffer
-	env := &Env{
-		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errs, Log: zerolog.Nop(),
-		Getenv: func(k string) string {
-			if k == "FAILDEX_INDEX" {
-				return dir
-			}
-			return ""
-		},
-	}
+	env, out, errs := testEnv(map[string]string{"FAILDEX_INDEX": dir})
+	env.Log = zerolog.Nop()
 	code := Run(context.Background(), env, args)
 	return code, out.String(), errs.String()
 }
 
-// srchIndex builds an index of the shared reports with `faildex index`.
-func srchIndex(tb testing.TB) string {
+// srchIndex builds an index of paths with `faildex index`.
+func srchIndex(tb testing.TB, paths ...string) string {
 	tb.Helper()
-	seeds, csv := "../../../shared/data/seeds", "../../../shared/data/fail/incident_data.csv"
-	for _, p := range []string{seeds, csv} {
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("shared data not found: %v", err)
-		}
-	}
 	dir := filepath.Join(tb.TempDir(), "index")
-	if code, _, errs := srchRun(tb, dir, "index", seeds, csv); code != 0 {
+	if code, _, errs := srchRun(tb, dir, append([]string{"index"}, paths...)...); code != 0 {
 		tb.Fatalf("faildex index: exit %d: %s", code, errs)
 	}
 	return dir
 }
 
 // TestSearchCommand prints results as a person reads them in a terminal.
+// Its expected lines are those of the shared reports.
 func TestSearchCommand(t *testing.T) {
-	dir := srchIndex(t)
+	seeds, csv := indextest.Shared(t)
+	dir := srchIndex(t, seeds, csv)
 	tests := []struct {
 		name string
 		args []string
@@ -109,7 +95,7 @@ func TestSearchCommand(t *testing.T) {
 // TestSearchCommandErrors checks the exit statuses and messages of bad
 // searches.
 func TestSearchCommandErrors(t *testing.T) {
-	dir := srchIndex(t)
+	dir := srchIndex(t, indextest.Reports(t)...)
 	tests := []struct {
 		args []string
 		code int
@@ -134,8 +120,8 @@ func TestSearchCommandErrors(t *testing.T) {
 // what /api/v1/search answers for the same request (took_ms aside), by
 // asking a real `faildex serve` over the same index.
 func TestSearchCommandJSON(t *testing.T) {
-	dir := srchIndex(t)
-	base := srchServe(t, dir)
+	dir := srchIndex(t, indextest.Reports(t)...)
+	base := startServeCmd(t, "--index", dir, "--addr", "127.0.0.1:0")
 	took := regexp.MustCompile(`"took_ms":[0-9.eE+-]+`)
 	tests := []struct {
 		args   []string
@@ -169,34 +155,4 @@ func TestSearchCommandJSON(t *testing.T) {
 			t.Errorf("%q: --json differs from the API (-api +cli):\n%s", tt.args, diff)
 		}
 	}
-}
-
-// srchServe runs `faildex serve` over dir until the test ends and returns
-// its URL.
-func srchServe(tb testing.TB, dir string) string {
-	tb.Helper()
-	var errs bytes.Buffer
-	env := &Env{
-		Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errs, Log: zerolog.Nop(),
-		Getenv: func(string) string { return "" },
-	}
-	urls := make(chan string, 1)
-	env.OnListen = func(u string) { urls <- u }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- Run(ctx, env, []string{"serve", "--index", dir, "--addr", "127.0.0.1:0"}) }()
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	select {
-	case u := <-urls:
-		return u
-	case code := <-done:
-		done <- code
-		tb.Fatalf("serve exited with %d", code)
-	case <-time.After(time.Minute):
-		tb.Fatal("serve did not listen within a minute")
-	}
-	return ""
 }

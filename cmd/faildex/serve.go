@@ -15,10 +15,6 @@ import (
 	"github.com/faildex/faildex/server"
 )
 
-func init() {
-	register(command{"serve", "serve the search UI and API (builds the index first if there is none)", runServe})
-}
-
 // listFlag is a repeatable, comma-separated string flag.
 type listFlag []string
 

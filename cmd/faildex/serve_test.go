@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,13 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/rs/zerolog"
-)
-
-// The real reports beside the repository.
-const (
-	seedsDir = "../../../shared/data/seeds"
-	failCSV  = "../../../shared/data/fail/incident_data.csv"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
@@ -56,16 +52,6 @@ func testEnv(getenv map[string]string) (*Env, *lockedBuffer, *lockedBuffer) {
 		Log:    zerolog.New(errs),
 		Getenv: func(k string) string { return getenv[k] },
 	}, out, errs
-}
-
-func sharedReports(tb testing.TB) []string {
-	tb.Helper()
-	for _, p := range []string{seedsDir, failCSV} {
-		if _, err := os.Stat(p); err != nil {
-			tb.Skipf("shared data not found: %v", err)
-		}
-	}
-	return []string{seedsDir, failCSV}
 }
 
 // startServeCmd runs `faildex serve` in the background until the test ends and
@@ -151,12 +137,12 @@ func getSearch(tb testing.TB, base string, params url.Values) searchResult {
 // faildex's parsers.
 type classified map[string][]string
 
-// readExpected reads every report's options straight from the CSV (with
-// encoding/csv) and the seed pages (their taxonomy rows).
-func readExpected(tb testing.TB) []classified {
+// readExpected reads every report's options straight from the CSV file
+// (with encoding/csv) and the seed pages in seedsDir (their taxonomy rows).
+func readExpected(tb testing.TB, seedsDir, csvFile string) []classified {
 	tb.Helper()
 	var out []classified
-	f, err := os.Open(failCSV)
+	f, err := os.Open(csvFile)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -219,9 +205,9 @@ func (c classified) has(cat, value string) bool {
 // TestServeEndToEnd runs the serve command over the real reports and checks
 // its answers over HTTP against counts read independently from the files.
 func TestServeEndToEnd(t *testing.T) {
-	paths := sharedReports(t)
-	base := startServeCmd(t, append([]string{"--addr", "127.0.0.1:0", "--index", filepath.Join(t.TempDir(), "ix")}, paths...)...)
-	expected := readExpected(t)
+	seeds, csvFile := indextest.Shared(t)
+	base := startServeCmd(t, "--addr", "127.0.0.1:0", "--index", filepath.Join(t.TempDir(), "ix"), seeds, csvFile)
+	expected := readExpected(t, seeds, csvFile)
 
 	res := getSearch(t, base, url.Values{"q": {"wake word"}})
 	if res.Total == 0 || !strings.Contains(res.Hits[0].Title, "Alexa") {
@@ -301,14 +287,19 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Logf("death=%d harm=%d; death|harm in %s: %v", death, harm, domain, ids)
 }
 
+var loadSeed = flag.Uint64("load-seed", 1, "seed of TestLoadCommand's request mix")
+
 // TestLoadCommand runs a short load with reloads against `faildex serve`:
-// no request fails, every reload succeeds, and the server stays up.
+// no request fails, requests overlap reloads and every reload succeeds, and
+// the server stays up.
 func TestLoadCommand(t *testing.T) {
-	paths := sharedReports(t)
+	paths := indextest.Reports(t)
 	base := startServeCmd(t, append([]string{"--addr", "127.0.0.1:0", "--index", filepath.Join(t.TempDir(), "ix"), "--admin-token", "tok"}, paths...)...)
 	env, out, logs := testEnv(map[string]string{"FAILDEX_ADMIN_TOKEN": "tok"})
+	t.Logf("request mix seed %d (rerun with -load-seed=%d)", *loadSeed, *loadSeed)
 	code := Run(context.Background(), env, []string{"load", "--url", base, "--clients", "4", "--duration", "3s",
-		"--pathological", "0.3", "--reload-every", "200ms", "--pid", strconv.Itoa(os.Getpid()), "--json"})
+		"--pathological", "0.3", "--reload-every", "200ms", "--pid", strconv.Itoa(os.Getpid()), "--json",
+		"--seed", strconv.FormatUint(*loadSeed, 10)})
 	if code != 0 {
 		t.Fatalf("load: exit %d:\n%s", code, logs)
 	}
@@ -319,7 +310,7 @@ func TestLoadCommand(t *testing.T) {
 	if rep.Requests == 0 || rep.Errors != 0 || rep.Unexpected != 0 || !rep.ServerUp {
 		t.Errorf("load report: %+v", rep)
 	}
-	if rep.Reloads == 0 || rep.ReloadFailed != 0 || rep.SwapErrors != 0 {
+	if rep.Reloads == 0 || rep.ReloadFailed != 0 || rep.SwapRequests == 0 || rep.SwapErrors != 0 {
 		t.Errorf("reloads: %d (%d failed), %d requests during swaps with %d errors", rep.Reloads, rep.ReloadFailed, rep.SwapRequests, rep.SwapErrors)
 	}
 	// Realistic requests get 200; pathological ones 200, 400 or 414.
