@@ -18,10 +18,6 @@ import (
 	"github.com/faildex/faildex/search"
 )
 
-func init() {
-	register(command{"eval", "measure ranking quality on a judged query set (MRR, nDCG, recall)", runEval})
-}
-
 const (
 	evalArgs          = "[--judged FILE] [--url URL | --index DIR] [--size N] [--json]"
 	defaultJudgedFile = "search/testdata/judged.json"
@@ -130,7 +126,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 		}
 		rep.Queries = append(rep.Queries, measure(q, hits, *size))
 	}
-	rep.Summary = summarize(rep.Queries)
+	rep.Summary = summarizeEval(rep.Queries)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -331,9 +327,9 @@ func recall(ranked []string, judged map[string]int, k int) float64 {
 	return float64(found) / float64(relevant)
 }
 
-// summarize averages the outcomes per kind, in the order the kinds first
+// summarizeEval averages the outcomes per kind, in the order the kinds first
 // appear, then over all queries.
-func summarize(outs []queryOutcome) []evalSummary {
+func summarizeEval(outs []queryOutcome) []evalSummary {
 	var kinds []string
 	groups := map[string][]queryOutcome{}
 	for _, o := range outs {

@@ -111,7 +111,7 @@ func TestSummarize(t *testing.T) {
 		{Kind: "overall", Queries: 3, MRR: 0.5, NDCG: 1.25 / 3, Recall: 0.5, Zero: 1},
 	}
 	approx := cmp.Comparer(near)
-	if diff := cmp.Diff(want, summarize(outs), approx); diff != "" {
+	if diff := cmp.Diff(want, summarizeEval(outs), approx); diff != "" {
 		t.Errorf("summarize (-want +got):\n%s", diff)
 	}
 }

@@ -19,6 +19,8 @@
 //	faildex load   --url URL [--clients N] [--duration D] [--pathological F] [--reload-every D]
 //	               [--admin-token TOKEN] [--pid PID] [--seed S] [--json]
 //	    load-test a server running on this machine
+//	faildex eval   [--judged FILE] [--url URL | --index DIR] [--size N] [--json]
+//	    measure ranking quality (MRR, nDCG, recall) on a judged query set
 //
 // --index defaults to $FAILDEX_INDEX, else faildex.bleve; --admin-token
 // defaults to $FAILDEX_ADMIN_TOKEN. Exit status: 0 on success, 1 on
@@ -73,6 +75,7 @@ var commands = []command{
 	{"gen", "write a synthetic corpus of reports (for benchmarks)", runGen},
 	{"bench", "measure build and query speed on a synthetic corpus", runBench},
 	{"load", "load-test a running faildex server on this machine (loopback only)", runLoad},
+	{"eval", "measure ranking quality on a judged query set (MRR, nDCG, recall)", runEval},
 }
 
 // defaultDataDir is the bundled corpus: what index and serve read when
