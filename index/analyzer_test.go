@@ -31,12 +31,12 @@ func sameTokens(tb testing.TB, want, got analysis.Analyzer, text string) {
 	w := want.Analyze([]byte(text))
 	g := got.Analyze([]byte(text))
 	if len(w) != len(g) {
-		tb.Fatalf("%q: %d tokens, en gives %d:\n got %v\nwant %v", truncate(text, 200), len(g), len(w), g, w)
+		tb.Fatalf("%q: %d tokens, en gives %d:\n got %v\nwant %v", Truncate(text, 200), len(g), len(w), g, w)
 	}
 	for i := range w {
 		if string(w[i].Term) != string(g[i].Term) || w[i].Start != g[i].Start || w[i].End != g[i].End ||
 			w[i].Position != g[i].Position || w[i].Type != g[i].Type || w[i].KeyWord != g[i].KeyWord {
-			tb.Fatalf("%q: token %d is %v, en gives %v", truncate(text, 200), i, g[i], w[i])
+			tb.Fatalf("%q: token %d is %v, en gives %v", Truncate(text, 200), i, g[i], w[i])
 		}
 	}
 }

@@ -51,7 +51,7 @@ func TestArticleIDsMatchesRegexp(t *testing.T) {
 	}
 	for _, tx := range texts {
 		if diff := cmp.Diff(articleIDsRegexp(tx), ArticleIDs(tx)); diff != "" {
-			t.Fatalf("%q (-regexp +ArticleIDs):\n%s", truncate(tx, 100), diff)
+			t.Fatalf("%q (-regexp +ArticleIDs):\n%s", Truncate(tx, 100), diff)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func killCorpus(tb testing.TB, n int) string {
 		// Shorten the prose so that the corpus stays small; labels and
 		// options come first on each line and survive.
 		if len(l) > 160 {
-			l = truncate(l, 160)
+			l = Truncate(l, 160)
 		}
 		lines = append(lines, l)
 	}

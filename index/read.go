@@ -324,7 +324,7 @@ func parseArticleCell(s string) ([]int64, error) {
 		part = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(part, "Article"), "article"))
 		n, err := strconv.ParseInt(part, 10, 64)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("article ids: %q is not a number", truncate(part, 30))
+			return nil, fmt.Errorf("article ids: %q is not a number", Truncate(part, 30))
 		}
 		ids = append(ids, n)
 	}
@@ -356,13 +356,13 @@ func readCSV(name string, r io.Reader, h Handler) error {
 	}
 	for _, req := range []string{"id", "title", "published"} {
 		if !have[req] {
-			h.Problem(Problem{File: name, Line: 1, Msg: fmt.Sprintf("missing column %q; header is %s", req, truncate(strings.Join(header, ","), 200))})
+			h.Problem(Problem{File: name, Line: 1, Msg: fmt.Sprintf("missing column %q; header is %s", req, Truncate(strings.Join(header, ","), 200))})
 			return nil
 		}
 	}
 	for i, col := range header {
 		if !known[i] {
-			h.Problem(Problem{File: name, Line: 1, Msg: fmt.Sprintf("column %q ignored", truncate(col, 60)), Warning: true})
+			h.Problem(Problem{File: name, Line: 1, Msg: fmt.Sprintf("column %q ignored", Truncate(col, 60)), Warning: true})
 		}
 	}
 	for {
@@ -578,7 +578,7 @@ func decodeIncident(data []byte) (Incident, []string, error) {
 			for c, cl := range tax {
 				cat, ok := LookupCategory(c)
 				if !ok {
-					return Incident{}, nil, fmt.Errorf("taxonomy: unknown category %q", truncate(c, 40))
+					return Incident{}, nil, fmt.Errorf("taxonomy: unknown category %q", Truncate(c, 40))
 				}
 				b.in.Taxonomy[cat.Name] = cl
 			}
@@ -603,11 +603,11 @@ func decodeIncident(data []byte) (Incident, []string, error) {
 		}
 		s, err := jsonScalar(v)
 		if err != nil {
-			return Incident{}, nil, fmt.Errorf("%s: %v", truncate(k, 40), err)
+			return Incident{}, nil, fmt.Errorf("%s: %v", Truncate(k, 40), err)
 		}
 		ok, err := b.set(k, s)
 		if err != nil {
-			return Incident{}, nil, fmt.Errorf("%s: %v", truncate(k, 40), err)
+			return Incident{}, nil, fmt.Errorf("%s: %v", Truncate(k, 40), err)
 		}
 		if !ok {
 			unknown = append(unknown, k)
@@ -619,7 +619,7 @@ func decodeIncident(data []byte) (Incident, []string, error) {
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
-		warns = append(warns, fmt.Sprintf("field %q ignored", truncate(k, 40)))
+		warns = append(warns, fmt.Sprintf("field %q ignored", Truncate(k, 40)))
 	}
 	return in, warns, nil
 }

@@ -163,7 +163,7 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 		case cur != nil:
 			*cur = joinLine(*cur, line)
 		default:
-			warn(n, "text outside any field ignored: %q", truncate(line, 60))
+			warn(n, "text outside any field ignored: %q", Truncate(line, 60))
 		}
 	}
 	if titleLine == 0 {
