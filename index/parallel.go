@@ -1,10 +1,8 @@
 package index
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -85,24 +83,8 @@ func readPathsParallel(paths []string, workers int, h Handler) error {
 				}
 				continue
 			}
-			var files []string
 			var problems []Problem
-			err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					problems = append(problems, Problem{File: path, Msg: err.Error()})
-					return nil
-				}
-				if strings.HasPrefix(d.Name(), ".") && path != p {
-					if d.IsDir() {
-						return filepath.SkipDir
-					}
-					return nil
-				}
-				if d.Type().IsRegular() {
-					files = append(files, path)
-				}
-				return nil
-			})
+			files, err := listReports(p, func(pr Problem) { problems = append(problems, pr) })
 			if len(problems) > 0 && !send(&unit{problems: problems}) {
 				return
 			}
@@ -110,7 +92,6 @@ func readPathsParallel(paths []string, workers int, h Handler) error {
 				send(&unit{err: err})
 				return
 			}
-			sort.Strings(files)
 			for _, f := range files {
 				if !send(file(f, false)) {
 					return
