@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -65,7 +66,7 @@ func splitArticles(tb testing.TB, cell string) []int64 {
 }
 
 func TestReadCSVIncidentData(t *testing.T) {
-	path := sharedFile(t, csvPath)
+	_, path := indextest.Shared(t)
 	header, rows := rawCSV(t, path)
 	c := readPaths(t, path)
 	if len(c.records) != 31 || len(c.problems) != 0 {
