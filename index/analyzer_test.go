@@ -10,6 +10,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/faildex/faildex/index/indextest"
 )
 
 func analyzers(tb testing.TB) (want, got analysis.Analyzer) {
@@ -36,12 +37,12 @@ func sameTokens(tb testing.TB, want, got analysis.Analyzer, text string) {
 	w := want.Analyze([]byte(text))
 	g := got.Analyze([]byte(text))
 	if len(w) != len(g) {
-		tb.Fatalf("%q: %d tokens, en gives %d:\n got %v\nwant %v", truncate(text, 200), len(g), len(w), g, w)
+		tb.Fatalf("%q: %d tokens, en gives %d:\n got %v\nwant %v", Truncate(text, 200), len(g), len(w), g, w)
 	}
 	for i := range w {
 		if string(w[i].Term) != string(g[i].Term) || w[i].Start != g[i].Start || w[i].End != g[i].End ||
 			w[i].Position != g[i].Position || w[i].Type != g[i].Type || w[i].KeyWord != g[i].KeyWord {
-			tb.Fatalf("%q: token %d is %v, en gives %v", truncate(text, 200), i, g[i], w[i])
+			tb.Fatalf("%q: token %d is %v, en gives %v", Truncate(text, 200), i, g[i], w[i])
 		}
 	}
 }
@@ -53,11 +54,12 @@ func sameTokens(tb testing.TB, want, got analysis.Analyzer, text string) {
 // rules, and that the indexing analyzer differs only in having no offsets.
 func TestAnalyzerMatchesEnglish(t *testing.T) {
 	want, got := analyzers(t)
-	var files []string
-	for _, pat := range []string{"../data/*.txt", seedDir + "/*.txt", csvPath} {
-		m, _ := filepath.Glob(pat)
-		files = append(files, m...)
+	files, err := filepath.Glob(filepath.Join(indextest.DataDir(), "*.txt"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	texts, csvs := realReports(t)
+	files = append(append(files, texts...), csvs...)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -94,9 +96,9 @@ func TestAnalyzerMatchesEnglish(t *testing.T) {
 }
 
 func BenchmarkAnalyzer(b *testing.B) {
-	data, err := os.ReadFile("../data/2014-heartbleed-openssl.txt")
+	data, err := os.ReadFile(filepath.Join(indextest.DataDir(), "2014-heartbleed-openssl.txt"))
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err) // data/ is part of the repository
 	}
 	want, got := analyzers(b)
 	for _, a := range []struct {

@@ -2,11 +2,11 @@ package index
 
 import (
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -35,10 +35,12 @@ func articleIDsRegexp(texts ...string) []int64 {
 
 func TestArticleIDsMatchesRegexp(t *testing.T) {
 	var texts []string
-	files, _ := filepath.Glob("../data/*.txt")
+	files, err := filepath.Glob(filepath.Join(indextest.DataDir(), "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bundled reports (%v)", err)
+	}
 	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		texts = append(texts, string(b))
+		texts = append(texts, string(readBytes(t, f)))
 	}
 	pieces := []string{"[", "]", "[[", "1", "42", "Article", " ", ",", ", ", "Article 7", "x", "[71241]", "[1, 2]", "\n", "[Article 3, 4]"}
 	r := rand.New(rand.NewPCG(3, 4))
@@ -51,7 +53,7 @@ func TestArticleIDsMatchesRegexp(t *testing.T) {
 	}
 	for _, tx := range texts {
 		if diff := cmp.Diff(articleIDsRegexp(tx), ArticleIDs(tx)); diff != "" {
-			t.Fatalf("%q (-regexp +ArticleIDs):\n%s", truncate(tx, 100), diff)
+			t.Fatalf("%q (-regexp +ArticleIDs):\n%s", Truncate(tx, 100), diff)
 		}
 	}
 }

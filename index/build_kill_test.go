@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -24,11 +26,19 @@ const helperEnv = "FAILDEX_TEST_HELPER_BUILD"
 type helperJob struct {
 	Dir   string   `json:"dir"`
 	Paths []string `json:"paths"`
+	// PauseAt, if positive, stops the build in its progress callback once
+	// it has indexed at least PauseAt documents: before its swap, for good.
+	PauseAt int `json:"pause_at"`
 }
+
+// killSeed sets the seed of TestBuildKilled's random choices, to replay a
+// failure; 0 picks a new seed, which the test logs.
+var killSeed = flag.Uint64("kill.seed", 0, "seed of TestBuildKilled's random kill times (0: a new one)")
 
 // TestHelperBuild is not a test: it is the child process of TestBuildKilled,
 // which runs Build until it is killed. It prints "indexed N" after each
-// batch so that the parent can aim its kill.
+// batch so that the parent can aim its kill, and "paused" when it stops
+// for good at PauseAt.
 func TestHelperBuild(t *testing.T) {
 	spec := os.Getenv(helperEnv)
 	if spec == "" {
@@ -40,7 +50,13 @@ func TestHelperBuild(t *testing.T) {
 	}
 	_, err := Build(context.Background(), job.Dir, job.Paths, BuildOptions{
 		BatchSize: 50,
-		Progress:  func(n int, _ int64) { fmt.Printf("indexed %d\n", n) },
+		Progress: func(n int, _ int64) {
+			fmt.Printf("indexed %d\n", n)
+			if job.PauseAt > 0 && n >= job.PauseAt {
+				fmt.Println("paused")
+				time.Sleep(time.Hour) // until killed
+			}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +73,7 @@ func killCorpus(tb testing.TB, n int) string {
 		// Shorten the prose so that the corpus stays small; labels and
 		// options come first on each line and survive.
 		if len(l) > 160 {
-			l = truncate(l, 160)
+			l = Truncate(l, 160)
 		}
 		lines = append(lines, l)
 	}
@@ -70,16 +86,19 @@ func killCorpus(tb testing.TB, n int) string {
 	return dir
 }
 
-// TestBuildKilled kills a build with SIGKILL at random moments (while it
-// reads and indexes, and after the last batch, while it merges, writes its
-// manifest and swaps generations) and checks that readers still find the
-// previous generation, or the new one if the kill came after the swap, and
-// that the next build succeeds.
+// TestBuildKilled kills a build with SIGKILL while it reads and indexes
+// (paused in its progress callback, so surely before its swap) and at
+// random moments after its last batch (while it merges, writes its
+// manifest and swaps generations). After a kill before the swap, the
+// previous generation must still be current, verify against its manifest,
+// read exactly as before, and keep serving a reader that had it open; after
+// a kill past the swap, the new generation must be complete. The next build
+// must succeed and clean up. Set -kill.seed to replay the random choices.
 func TestBuildKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills build processes; skipped with -short")
 	}
-	seeds := sharedFile(t, seedDir)
+	seeds, _ := indextest.Shared(t)
 	n := 1500
 	if raceEnabled {
 		n = 150
@@ -89,10 +108,11 @@ func TestBuildKilled(t *testing.T) {
 	total := n + 2
 	dir := t.TempDir()
 
-	// A kill waits for the child to have indexed at least after documents,
-	// then for delay.
+	// A kill waits for the child to have indexed at least after documents
+	// (and, with pause, for it to stop there), then for delay.
 	type kill struct {
 		after int
+		pause bool
 		delay time.Duration
 	}
 	// runChild builds the big corpus in a child process, killed as k says
@@ -100,7 +120,11 @@ func TestBuildKilled(t *testing.T) {
 	// the build ran after its last batch (when it was not killed).
 	runChild := func(k *kill) (killed bool, tail time.Duration) {
 		t.Helper()
-		spec, err := json.Marshal(helperJob{Dir: dir, Paths: big})
+		job := helperJob{Dir: dir, Paths: big}
+		if k != nil && k.pause {
+			job.PauseAt = k.after
+		}
+		spec, err := json.Marshal(job)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,10 +143,17 @@ func TestBuildKilled(t *testing.T) {
 		var out strings.Builder
 		sc := bufio.NewScanner(stdout)
 		fired := k == nil
+		fire := func() {
+			fired = true
+			time.AfterFunc(k.delay, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		}
 		for sc.Scan() {
 			out.WriteString(sc.Text() + "\n")
 			if sc.Text() == "built" && !lastBatch.IsZero() {
 				tail = time.Since(lastBatch)
+			}
+			if sc.Text() == "paused" && !fired {
+				fire()
 			}
 			var indexed int
 			if _, err := fmt.Sscanf(sc.Text(), "indexed %d", &indexed); err != nil {
@@ -131,9 +162,8 @@ func TestBuildKilled(t *testing.T) {
 			if indexed == total {
 				lastBatch = time.Now()
 			}
-			if !fired && indexed >= k.after {
-				fired = true
-				time.AfterFunc(k.delay, func() { cmd.Process.Signal(syscall.SIGKILL) })
+			if !fired && !k.pause && indexed >= k.after {
+				fire()
 			}
 		}
 		err = cmd.Wait()
@@ -155,8 +185,11 @@ func TestBuildKilled(t *testing.T) {
 	}
 	t.Logf("%d reports: a build took %v, %v of it after the last batch", n, time.Since(start), tail)
 
-	seed := rand.Uint64()
-	t.Logf("random seed %d", seed)
+	seed := *killSeed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	t.Logf("random seed %d (replay with -kill.seed=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	prev := takeSnapshot(t, dir, seed0)
 	if prev.Count != uint64(total) {
@@ -167,21 +200,24 @@ func TestBuildKilled(t *testing.T) {
 	// whether the kill came before the build's swap.
 	round := func(name string, k kill) (kept bool) {
 		t.Helper()
+		reader, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reader.Close()
 		killed, _ := runChild(&k)
 		after := takeSnapshot(t, dir, seed0)
 		kept = after.Gen == prev.Gen
-		t.Logf("%s: kill %v after %d documents: killed %v, previous generation kept %v", name, k.delay, k.after, killed, kept)
-		switch {
-		case kept:
-			if diff := cmp.Diff(prev, after); diff != "" {
-				t.Errorf("%s: same generation, but it reads differently (-before +after):\n%s", name, diff)
-			}
-		case killed:
-			// The kill came after the new generation became current; it
-			// must be complete.
-			if after.Count != uint64(total) || after.Get.ID != seed0 {
-				t.Errorf("%s: new generation holds %d documents, want %d", name, after.Count, total)
-			}
+		t.Logf("%s: kill %v after %d documents (paused %v): killed %v, previous generation kept %v", name, k.delay, k.after, k.pause, killed, kept)
+		if k.pause && (!killed || !kept) {
+			t.Errorf("%s: a build paused before its swap: killed %v, previous generation kept %v; want both", name, killed, kept)
+		}
+		if kept {
+			checkServes(t, name, reader, prev)
+		} else if after.Count != uint64(total) || after.Get.ID != seed0 {
+			// The kill came after the new generation became current, or
+			// not at all; it must be complete.
+			t.Errorf("%s: new generation holds %d documents, want %d", name, after.Count, total)
 		}
 
 		// The next build succeeds, removes what the killed one left and
@@ -203,9 +239,10 @@ func TestBuildKilled(t *testing.T) {
 		return kept
 	}
 
-	// While reading and indexing.
-	round("early", kill{after: 1, delay: time.Duration(rng.Int64N(int64(50 * time.Millisecond)))})
-	round("indexing", kill{after: 1 + rng.IntN(total-1), delay: time.Duration(rng.Int64N(int64(20 * time.Millisecond)))})
+	// While reading and indexing: the child stops after a batch, its
+	// earlier batches still being indexed and persisted in the background.
+	round("early", kill{after: 1, pause: true, delay: time.Duration(rng.Int64N(int64(50 * time.Millisecond)))})
+	round("indexing", kill{after: 1 + rng.IntN(total-1), pause: true, delay: time.Duration(rng.Int64N(int64(20 * time.Millisecond)))})
 	// After the last batch, while the build merges, writes its manifest and
 	// swaps; builds vary in speed, so a kill that comes too late is tried
 	// again earlier.
@@ -215,5 +252,29 @@ func TestBuildKilled(t *testing.T) {
 			break
 		}
 		frac /= 2
+	}
+}
+
+// checkServes checks that the generation of snapshot prev is still current
+// after a killed build: it passes verification against its manifest, reads
+// as prev does, and reader, opened on it before the build, still serves it.
+func checkServes(tb testing.TB, name string, reader *Index, prev snapshot) {
+	tb.Helper()
+	m, err := readManifest(prev.Gen)
+	if err == nil {
+		err = verify(prev.Gen, m)
+	}
+	if err != nil {
+		tb.Errorf("%s: the previous generation no longer verifies: %v", name, err)
+	}
+	if diff := cmp.Diff(prev, takeSnapshot(tb, reader.Dir, prev.Get.ID)); diff != "" {
+		tb.Errorf("%s: same generation, but it reads differently (-before +after):\n%s", name, diff)
+	}
+	in, err := reader.Get(context.Background(), prev.Get.ID)
+	if err != nil {
+		tb.Fatalf("%s: a reader open before the build: Get: %v", name, err)
+	}
+	if diff := cmp.Diff(prev.Get, in); diff != "" || docCount(tb, reader) != prev.Count {
+		tb.Errorf("%s: a reader open before the build reads differently (-before +after):\n%s", name, diff)
 	}
 }

@@ -10,18 +10,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 )
-
-// corpusPaths returns the shared seeds directory and CSV file, skipping the
-// test when they are absent.
-func corpusPaths(tb testing.TB) []string {
-	tb.Helper()
-	return []string{sharedFile(tb, seedDir), sharedFile(tb, csvPath)}
-}
 
 // mustBuild runs Build and fails the test on error.
 func mustBuild(tb testing.TB, dir string, paths []string, opts BuildOptions) BuildStats {
@@ -110,7 +103,8 @@ func exportJSONL(tb testing.TB, idx *Index) []byte {
 // parsedCorpus reads the shared corpus and returns its incidents by id.
 func parsedCorpus(tb testing.TB) map[string]Incident {
 	tb.Helper()
-	c := readPaths(tb, corpusPaths(tb)...)
+	seeds, csv := indextest.Shared(tb)
+	c := readPaths(tb, seeds, csv)
 	if len(c.problems) != 0 {
 		tb.Fatalf("problems reading the corpus: %v", c.problems)
 	}
@@ -123,7 +117,8 @@ func parsedCorpus(tb testing.TB) map[string]Incident {
 
 func TestBuildCorpus(t *testing.T) {
 	ctx := context.Background()
-	paths := corpusPaths(t)
+	seeds, csv := indextest.Shared(t)
+	paths := []string{seeds, csv}
 	dir := t.TempDir()
 	var progress []int
 	st := mustBuild(t, dir, paths, BuildOptions{BatchSize: 10, Progress: func(n int, _ int64) { progress = append(progress, n) }})
@@ -228,7 +223,8 @@ func buildLeftovers(tb testing.TB, dir string) []string {
 }
 
 func TestBuildFailureKeepsPreviousGeneration(t *testing.T) {
-	paths := corpusPaths(t)
+	seeds, csv := indextest.Shared(t)
+	paths := []string{seeds, csv}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	tests := []struct {
@@ -313,43 +309,54 @@ func TestBuildEmptyDirWithoutIndex(t *testing.T) {
 	}
 }
 
-func TestBuildConcurrent(t *testing.T) {
-	paths := []string{sharedFile(t, seedDir)}
+// TestBuildLocked checks that a build holds the directory's build lock
+// while it runs, that a second build fails with ErrBuildRunning while the
+// lock is held and leaves the current generation alone, and that the lock
+// is released when a build ends.
+func TestBuildLocked(t *testing.T) {
+	seeds, _ := indextest.Shared(t)
+	paths := []string{seeds}
 	dir := t.TempDir()
-	started := make(chan struct{})
-	release := make(chan struct{})
-	var once sync.Once
-	done := make(chan error, 1)
-	go func() {
-		_, err := Build(context.Background(), dir, paths, BuildOptions{
-			BatchSize: 1,
-			Progress: func(int, int64) {
-				once.Do(func() {
-					close(started)
-					<-release
-				})
-			},
-		})
-		done <- err
-	}()
-	<-started
-	_, err := Build(context.Background(), dir, paths, BuildOptions{})
-	close(release)
+	var lockErr error
+	mustBuild(t, dir, paths, BuildOptions{
+		BatchSize: 1,
+		Progress: func(int, int64) {
+			if unlock, err := lockDir(dir); err == nil {
+				unlock()
+			} else if lockErr == nil {
+				lockErr = err
+			}
+		},
+	})
+	if !errors.Is(lockErr, ErrBuildRunning) {
+		t.Errorf("taking the lock during a build: error %v, want ErrBuildRunning", lockErr)
+	}
+	before := takeSnapshot(t, dir, seed0)
+
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatalf("taking the lock after a build: %v", err)
+	}
+	st, err := Build(context.Background(), dir, paths, BuildOptions{})
 	if !errors.Is(err, ErrBuildRunning) {
-		t.Errorf("second Build error = %v, want ErrBuildRunning", err)
+		t.Errorf("Build while the lock is held: error %v (stats %+v), want ErrBuildRunning", err, st)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("first Build: %v", err)
+	if diff := cmp.Diff(before, takeSnapshot(t, dir, seed0)); diff != "" {
+		t.Errorf("after the refused build (-before +after):\n%s", diff)
 	}
-	if n := docCount(t, openIndex(t, dir)); n != 2 {
-		t.Errorf("DocCount = %d, want 2", n)
+	if left := buildLeftovers(t, dir); len(left) != 0 {
+		t.Errorf("the refused build left %v", left)
 	}
+	unlock()
 	// The lock is released: a later build runs.
-	mustBuild(t, dir, paths, BuildOptions{})
+	if st := mustBuild(t, dir, paths, BuildOptions{}); st.Indexed != 2 {
+		t.Errorf("Build after the lock is released: indexed %d, want 2", st.Indexed)
+	}
 }
 
 func TestBuildKeepsTwoGenerations(t *testing.T) {
-	paths := []string{sharedFile(t, seedDir)}
+	seeds, _ := indextest.Shared(t)
+	paths := []string{seeds}
 	dir := t.TempDir()
 	var gens []string
 	for range 3 {
@@ -506,7 +513,8 @@ func TestOpenDamaged(t *testing.T) {
 			resign(tb, gen)
 		}, ErrDamaged},
 	}
-	paths := corpusPaths(t)
+	seeds, csv := indextest.Shared(t)
+	paths := []string{seeds, csv}
 	template := t.TempDir()
 	mustBuild(t, template, paths, BuildOptions{})
 	for i, tt := range tests {
@@ -542,7 +550,8 @@ func TestOpenDamaged(t *testing.T) {
 // its files: the second Open still passes the manifest's checksums.
 func TestOpenTwice(t *testing.T) {
 	dir := t.TempDir()
-	mustBuild(t, dir, corpusPaths(t), BuildOptions{})
+	seeds, csv := indextest.Shared(t)
+	mustBuild(t, dir, []string{seeds, csv}, BuildOptions{})
 	for range 3 {
 		idx, err := Open(dir)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -65,7 +66,7 @@ func splitArticles(tb testing.TB, cell string) []int64 {
 }
 
 func TestReadCSVIncidentData(t *testing.T) {
-	path := sharedFile(t, csvPath)
+	_, path := indextest.Shared(t)
 	header, rows := rawCSV(t, path)
 	c := readPaths(t, path)
 	if len(c.records) != 31 || len(c.problems) != 0 {
@@ -127,7 +128,7 @@ func TestReadCSVIncidentData(t *testing.T) {
 			}
 			for col, field := range textColumns {
 				if want := strings.TrimSpace(row[col]); fields[field] != want {
-					t.Errorf("%s = %q, want column %s %q", field, truncate(fields[field], 60), col, truncate(want, 60))
+					t.Errorf("%s = %q, want column %s %q", field, Truncate(fields[field], 60), col, Truncate(want, 60))
 				}
 			}
 			if in.Summary == "" || in.Timeline == "" {
@@ -147,7 +148,7 @@ func TestReadCSVIncidentData(t *testing.T) {
 					t.Errorf("%s options (-want +got):\n%s", cat.Name, diff)
 				}
 				if want := strings.TrimSpace(column(t, row, cat.Name+" Rationale")); cl.Rationale != want {
-					t.Errorf("%s rationale = %q, want %q", cat.Name, truncate(cl.Rationale, 60), truncate(want, 60))
+					t.Errorf("%s rationale = %q, want %q", cat.Name, Truncate(cl.Rationale, 60), Truncate(want, 60))
 				}
 			}
 			if c.records[i].Line < 2 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -14,7 +15,8 @@ import (
 func TestEachByIDMatchesSearch(t *testing.T) {
 	dir := t.TempDir()
 	// Small batches: several segments before the final merge.
-	mustBuild(t, dir, append(corpusPaths(t), "../data"), BuildOptions{BatchSize: 7})
+	seeds, csv := indextest.Shared(t)
+	mustBuild(t, dir, []string{seeds, csv, indextest.DataDir()}, BuildOptions{BatchSize: 7})
 	ix := openIndex(t, dir)
 	collect := func(q query.Query) []Incident {
 		var out []Incident

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,11 +88,12 @@ func fuzzRead(tb testing.TB, format Format, name string, data []byte) []Incident
 	return got
 }
 
+// addSeedFiles adds the first two real reports (seed0 and seed1 when the
+// shared corpus is there) to the fuzz corpus.
 func addSeedFiles(f *testing.F) {
-	for _, name := range []string{seed0, seed1} {
-		if b, err := os.ReadFile(filepath.Join(seedDir, name+".txt")); err == nil {
-			f.Add(b)
-		}
+	texts, _ := realReports(f)
+	for _, path := range texts[:min(2, len(texts))] {
+		f.Add(readBytes(f, path))
 	}
 }
 
@@ -142,7 +141,9 @@ func FuzzParseText(f *testing.F) {
 }
 
 func FuzzReadCSV(f *testing.F) {
-	if b, err := os.ReadFile(csvPath); err == nil {
+	_, csvs := realReports(f)
+	for _, path := range csvs {
+		b := readBytes(f, path)
 		// The header and first row of the real file.
 		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 		if err == nil && len(recs) > 1 {

@@ -5,31 +5,40 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/faildex/faildex/index/indextest"
 )
 
-// The shared corpus lives beside the repository (see ../../shared/README.md)
-// and is never copied into it.
+// Two reports of the shared corpus's seeds (indextest.Shared).
 const (
-	seedDir = "../../shared/data/seeds"
-	csvPath = "../../shared/data/fail/incident_data.csv"
-
 	seed0 = "000_123143f11ad7b5f7"
 	seed1 = "001_30542994287988f2"
 )
 
-// sharedFile returns the path of a file of the shared corpus, skipping the
-// test when it is absent.
-func sharedFile(tb testing.TB, path string) string {
-	tb.Helper()
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("shared corpus not available: %v", err)
-	}
-	return path
-}
-
+// seedPath returns the path of a seed report of the shared corpus.
 func seedPath(tb testing.TB, name string) string {
 	tb.Helper()
-	return sharedFile(tb, filepath.Join(seedDir, name+".txt"))
+	seeds, _ := indextest.Shared(tb)
+	return filepath.Join(seeds, name+".txt")
+}
+
+// realReports returns the real report files that indextest.Reports names:
+// the shared seeds and CSV file or, outside CI without them, the bundled
+// reports (and no CSV file).
+func realReports(tb testing.TB) (texts, csvs []string) {
+	tb.Helper()
+	for _, p := range indextest.Reports(tb) {
+		if filepath.Ext(p) == ".csv" {
+			csvs = append(csvs, p)
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(p, "*.txt"))
+		if err != nil || len(m) == 0 {
+			tb.Fatalf("no reports in %s (%v)", p, err)
+		}
+		texts = append(texts, m...)
+	}
+	return texts, csvs
 }
 
 func readBytes(tb testing.TB, path string) []byte {

@@ -187,7 +187,7 @@ func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	m := datePrefix.FindStringSubmatch(s)
 	if m == nil {
-		return time.Time{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", truncate(s, 40))
+		return time.Time{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", Truncate(s, 40))
 	}
 	t, err := time.Parse(DateLayout, s[:10])
 	if err != nil {
@@ -235,14 +235,4 @@ func ArticleIDs(texts ...string) []int64 {
 		}
 	}
 	return ids
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -5,11 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faildex/faildex/index/indextest"
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestJSONLRoundTrip(t *testing.T) {
-	c := readPaths(t, corpusPaths(t)...)
+	seeds, csv := indextest.Shared(t)
+	c := readPaths(t, seeds, csv)
 	if len(c.records) != 33 || len(c.problems) != 0 {
 		t.Fatalf("corpus: %d records, problems %v", len(c.records), c.problems)
 	}

@@ -43,7 +43,7 @@ const Analyzer = fastEnglish
 // NewMapping returns the index mapping: strict (no dynamic fields), English
 // analysis on prose with positions for phrase queries, each category a
 // multi-valued keyword field with doc values, and the incident itself stored
-// once as JSON.
+// once, in the binary form of stored.go, beside its card.
 func NewMapping() mapping.IndexMapping {
 	prose := func() *mapping.FieldMapping {
 		f := mapping.NewTextFieldMapping()

@@ -1,10 +1,8 @@
 package index
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -17,107 +15,14 @@ func readPathsParallel(paths []string, workers int, h Handler) error {
 	if workers < 2 {
 		return ReadPaths(paths, h)
 	}
-	type call struct {
-		problem *Problem
-		record  *Record
-	}
-	type unit struct {
-		path     string
-		explicit bool
-		parallel bool
-		problems []Problem // reported before anything else of the unit
-		err      error     // stops reading
-		done     chan []call
-	}
 	done := make(chan struct{})
 	defer close(done)
-	jobs := make(chan *unit)
-	queue := make(chan *unit, 4*workers)
-
+	jobs := make(chan *readUnit)
+	queue := make(chan *readUnit, 4*workers)
 	for w := 0; w < workers; w++ {
-		go func() {
-			for u := range jobs {
-				var calls []call
-				ReadFile(u.path, u.explicit, Handler{
-					Record: func(r Record) error {
-						calls = append(calls, call{record: &r})
-						return nil
-					},
-					Problem: func(p Problem) { calls = append(calls, call{problem: &p}) },
-				})
-				u.done <- calls
-			}
-		}()
+		go parseUnits(jobs)
 	}
-	go func() {
-		defer close(queue)
-		defer close(jobs)
-		send := func(u *unit) bool {
-			if u.parallel {
-				u.done = make(chan []call, 1)
-			}
-			select {
-			case queue <- u:
-			case <-done:
-				return false
-			}
-			if u.parallel {
-				select {
-				case jobs <- u:
-				case <-done:
-					return false
-				}
-			}
-			return true
-		}
-		file := func(path string, explicit bool) *unit {
-			return &unit{path: path, explicit: explicit, parallel: strings.EqualFold(filepath.Ext(path), ".txt")}
-		}
-		for _, p := range paths {
-			st, err := os.Stat(p)
-			if err != nil {
-				send(&unit{err: err})
-				return
-			}
-			if !st.IsDir() {
-				if !send(file(p, true)) {
-					return
-				}
-				continue
-			}
-			var files []string
-			var problems []Problem
-			err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					problems = append(problems, Problem{File: path, Msg: err.Error()})
-					return nil
-				}
-				if strings.HasPrefix(d.Name(), ".") && path != p {
-					if d.IsDir() {
-						return filepath.SkipDir
-					}
-					return nil
-				}
-				if d.Type().IsRegular() {
-					files = append(files, path)
-				}
-				return nil
-			})
-			if len(problems) > 0 && !send(&unit{problems: problems}) {
-				return
-			}
-			if err != nil {
-				send(&unit{err: err})
-				return
-			}
-			sort.Strings(files)
-			for _, f := range files {
-				if !send(file(f, false)) {
-					return
-				}
-			}
-		}
-	}()
+	go queueUnits(paths, queue, jobs, done)
 
 	for u := range queue {
 		for _, p := range u.problems {
@@ -143,4 +48,93 @@ func readPathsParallel(paths []string, workers int, h Handler) error {
 		}
 	}
 	return nil
+}
+
+// A readUnit is one step of readPathsParallel, handled in queue order: a
+// file to read, problems to report or an error that stops reading.
+type readUnit struct {
+	path     string
+	explicit bool
+	parallel bool            // the file is parsed by a worker, which sends its calls on done
+	problems []Problem       // reported before anything else of the unit
+	err      error           // stops reading
+	done     chan []recorded // the calls of a parallel unit
+}
+
+// recorded is one call a worker's Handler received.
+type recorded struct {
+	problem *Problem
+	record  *Record
+}
+
+// parseUnits reads each parallel unit's file and sends the Handler calls it
+// made on the unit's done channel.
+func parseUnits(jobs <-chan *readUnit) {
+	for u := range jobs {
+		var calls []recorded
+		ReadFile(u.path, u.explicit, Handler{
+			Record: func(r Record) error {
+				calls = append(calls, recorded{record: &r})
+				return nil
+			},
+			Problem: func(p Problem) { calls = append(calls, recorded{problem: &p}) },
+		})
+		u.done <- calls
+	}
+}
+
+// queueUnits sends the units of paths, in ReadPaths order, to queue, and
+// the parallel ones also to jobs, until done is closed. It closes both
+// channels when it returns.
+func queueUnits(paths []string, queue, jobs chan<- *readUnit, done <-chan struct{}) {
+	defer close(queue)
+	defer close(jobs)
+	send := func(u *readUnit) bool {
+		if u.parallel {
+			u.done = make(chan []recorded, 1)
+		}
+		select {
+		case queue <- u:
+		case <-done:
+			return false
+		}
+		if u.parallel {
+			select {
+			case jobs <- u:
+			case <-done:
+				return false
+			}
+		}
+		return true
+	}
+	file := func(path string, explicit bool) *readUnit {
+		return &readUnit{path: path, explicit: explicit, parallel: strings.EqualFold(filepath.Ext(path), ".txt")}
+	}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			send(&readUnit{err: err})
+			return
+		}
+		if !st.IsDir() {
+			if !send(file(p, true)) {
+				return
+			}
+			continue
+		}
+		var problems []Problem
+		files, err := listReports(p, func(pr Problem) { problems = append(problems, pr) })
+		if len(problems) > 0 && !send(&readUnit{problems: problems}) {
+			return
+		}
+		if err != nil {
+			send(&readUnit{err: err})
+			return
+		}
+		for _, f := range files {
+			if !send(file(f, false)) {
+				return
+			}
+		}
+	}
 }

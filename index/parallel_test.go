@@ -2,7 +2,6 @@ package index
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -28,9 +27,8 @@ func TestReadPathsParallelSameCalls(t *testing.T) {
 	writeFile(t, filepath.Join(dir, ".hidden", "x.txt"), []byte("Incident: Hidden\nPublished Date: 2020-01-01\n"))
 	writeFile(t, filepath.Join(dir, "notes.md"), []byte("ignored"))
 	paths := []string{dir, filepath.Join(dir, "d0", "r00.txt")}
-	if _, err := os.Stat(csvPath); err == nil {
-		paths = append(paths, csvPath)
-	}
+	_, csvs := realReports(t)
+	paths = append(paths, csvs...)
 	record := func(read func(Handler) error) []string {
 		var calls []string
 		err := read(Handler{

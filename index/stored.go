@@ -93,85 +93,113 @@ func decodeStoredBinary(b []byte) (Incident, error) {
 	if b[1] != storedVersion {
 		return in, fmt.Errorf("form version %d (rebuild the index)", b[1])
 	}
-	b = b[2:]
-	var err error
-	uv := func() uint64 {
-		if err != nil {
-			return 0
-		}
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			err = errStoredShort
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	str := func() string {
-		n := uv()
-		if err != nil {
-			return ""
-		}
-		if n > uint64(len(b)) {
-			err = errStoredShort
-			return ""
-		}
-		s := string(b[:n])
-		b = b[n:]
-		return s
-	}
-	// bounded returns a count that the remaining bytes can hold (each item
-	// takes at least one byte), so corrupt counts cannot allocate much.
-	bounded := func(n uint64) int {
-		if n > uint64(len(b)) {
-			err = errStoredShort
-			return 0
-		}
-		return int(n)
-	}
+	r := &storedReader{b: b[2:]}
 	for _, p := range storedStrings(&in) {
-		*p = str()
+		*p = r.str()
 	}
-	if c := uv(); c > 0 && err == nil {
-		n := bounded(c - 1)
+	if n, ok := r.count(); ok {
 		in.Articles = make([]int64, 0, n)
-		for i := 0; i < n && err == nil; i++ {
-			v, k := binary.Varint(b)
-			if k <= 0 {
-				err = errStoredShort
-				break
-			}
-			b = b[k:]
-			in.Articles = append(in.Articles, v)
+		for i := 0; i < n && r.err == nil; i++ {
+			in.Articles = append(in.Articles, r.varint())
 		}
 	}
-	if n := bounded(uv()); n > 0 {
-		for i := 0; i < n && err == nil; i++ {
-			in.Sources = append(in.Sources, str())
+	if n := r.bounded(r.uvarint()); n > 0 {
+		for i := 0; i < n && r.err == nil; i++ {
+			in.Sources = append(in.Sources, r.str())
 		}
 	}
-	if c := uv(); c > 0 && err == nil {
-		n := bounded(c - 1)
+	if n, ok := r.count(); ok {
 		in.Taxonomy = make(map[string]Classification, n)
-		for i := 0; i < n && err == nil; i++ {
-			name := str()
-			var cl Classification
-			if oc := uv(); oc > 0 && err == nil {
-				k := bounded(oc - 1)
-				cl.Options = make([]string, 0, k)
-				for j := 0; j < k && err == nil; j++ {
-					cl.Options = append(cl.Options, str())
-				}
-			}
-			cl.Rationale = str()
-			in.Taxonomy[name] = cl
+		for i := 0; i < n && r.err == nil; i++ {
+			name := r.str()
+			in.Taxonomy[name] = r.classification()
 		}
 	}
-	if err == nil && len(b) > 0 {
-		err = fmt.Errorf("%d bytes after the end", len(b))
+	if r.err == nil && len(r.b) > 0 {
+		r.err = fmt.Errorf("%d bytes after the end", len(r.b))
 	}
-	if err != nil {
-		return Incident{}, err
+	if r.err != nil {
+		return Incident{}, r.err
 	}
 	return in, nil
+}
+
+// storedReader reads the parts of the stored form from b. After its first
+// error (err), every read returns a zero value.
+type storedReader struct {
+	b   []byte
+	err error
+}
+
+func (r *storedReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errStoredShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *storedReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errStoredShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *storedReader) str() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errStoredShort
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+// bounded returns a count that the remaining bytes can hold (each item
+// takes at least one byte), so corrupt counts cannot allocate much.
+func (r *storedReader) bounded(n uint64) int {
+	if n > uint64(len(r.b)) {
+		r.err = errStoredShort
+		return 0
+	}
+	return int(n)
+}
+
+// count reads the count of a list or map that may be nil (stored as its
+// length plus one, 0 for nil); ok is false for nil and after an error.
+func (r *storedReader) count() (n int, ok bool) {
+	c := r.uvarint()
+	if c == 0 || r.err != nil {
+		return 0, false
+	}
+	return r.bounded(c - 1), true
+}
+
+// classification reads a category's options and rationale.
+func (r *storedReader) classification() Classification {
+	var cl Classification
+	if k, ok := r.count(); ok {
+		cl.Options = make([]string, 0, k)
+		for j := 0; j < k && r.err == nil; j++ {
+			cl.Options = append(cl.Options, r.str())
+		}
+	}
+	cl.Rationale = r.str()
+	return cl
 }

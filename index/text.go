@@ -62,6 +62,12 @@ const MaxReportBytes = 8 << 20
 // problems ("name:line: reason"); id becomes the incident's id. Warnings are
 // returned alongside a parsed incident; an error means the report was
 // rejected and is a *Problem.
+//
+// ParseText is one long loop on purpose: each line's meaning depends on the
+// state that earlier lines left (the open field or taxonomy row that a
+// continuation line extends, the section, the fields seen), and keeping
+// that state in one place reads more plainly than threading it through
+// helpers.
 func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 	reject := func(line int, format string, args ...any) (Incident, []Problem, error) {
 		return Incident{}, nil, &Problem{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
@@ -163,7 +169,7 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 		case cur != nil:
 			*cur = joinLine(*cur, line)
 		default:
-			warn(n, "text outside any field ignored: %q", truncate(line, 60))
+			warn(n, "text outside any field ignored: %q", Truncate(line, 60))
 		}
 	}
 	if titleLine == 0 {

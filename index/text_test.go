@@ -143,16 +143,16 @@ func TestParseTextSeeds(t *testing.T) {
 			}
 			for name, prefix := range tt.prefixes {
 				if !strings.HasPrefix(fields[name], prefix) {
-					t.Errorf("%s = %q, want prefix %q", name, truncate(fields[name], 120), prefix)
+					t.Errorf("%s = %q, want prefix %q", name, Truncate(fields[name], 120), prefix)
 				}
 			}
 			for name, sub := range tt.contains {
 				if !strings.Contains(fields[name], sub) {
-					t.Errorf("%s = %q, want it to contain %q", name, truncate(fields[name], 120), sub)
+					t.Errorf("%s = %q, want it to contain %q", name, Truncate(fields[name], 120), sub)
 				}
 			}
 			if in.Summary != "" {
-				t.Errorf("Summary = %q, want empty (the pages have none)", truncate(in.Summary, 60))
+				t.Errorf("Summary = %q, want empty (the pages have none)", Truncate(in.Summary, 60))
 			}
 			if len(in.Sources) != 0 {
 				t.Errorf("Sources = %q, want none", in.Sources)
