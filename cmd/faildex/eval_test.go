@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/faildex/faildex/index/indextest"
+
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -149,8 +151,9 @@ func TestJudgedSet(t *testing.T) {
 	if len(qs) < 90 {
 		t.Errorf("%d judged queries, want at least 90", len(qs))
 	}
+	seedsDir, failCSV := indextest.Shared(t)
 	ids := map[string]bool{}
-	for _, dir := range []string{"../../data", seedsDir} {
+	for _, dir := range []string{indextest.DataDir(), seedsDir} {
 		names, err := filepath.Glob(filepath.Join(dir, "*.txt"))
 		if err != nil {
 			t.Fatal(err)
