@@ -516,7 +516,7 @@ func TestFromValues(t *testing.T) {
 		{"empty", url.Values{}, Request{}},
 		{"all", url.Values{"q": {" wake word "}, "from": {"2018"}, "to": {"2019-06"}, "sort": {"oldest"}, "page": {"2"}, "size": {"10"}},
 			Request{Query: "wake word", From: "2018", To: "2019-06", Sort: "oldest", Page: 2, Size: 10}},
-		{"unknown parameters are ignored", url.Values{"utm_source": {"x"}, "Q": {"y"}, "Consequence": {"death"}, "year": {"2018"}, "colour": {"red"}},
+		{"unknown parameters are ignored", url.Values{"utm_source": {"x"}, "year": {"2018"}, "colour": {"red"}},
 			Request{}},
 		{"empty values are defaults", url.Values{"q": {""}, "page": {""}, "size": {" "}}, Request{}},
 		{"size 10^9 is left to normalize", url.Values{"size": {"1000000000"}}, Request{Size: 1e9}},
@@ -539,6 +539,20 @@ func TestFromValues(t *testing.T) {
 				t.Errorf("FromValues(%v) (-want +got):\n%s", tt.v, diff)
 			}
 		})
+	}
+}
+
+// TestFromValuesIgnoresOtherNames checks that parameters that are no near
+// miss of a search parameter are ignored, as are the caller's own.
+func TestFromValuesIgnoresOtherNames(t *testing.T) {
+	for _, v := range []url.Values{
+		{"q": {"x"}, "utm_source": {"mail"}, "fbclid": {"abc"}, "_": {"123"}},
+		{"q": {"x"}, "format": {"csv"}},
+		{"id": {"2014-heartbleed-openssl"}},
+	} {
+		if _, err := FromValues(v, "format"); err != nil {
+			t.Errorf("FromValues(%v): %v", v, err)
+		}
 	}
 }
 
@@ -573,6 +587,10 @@ func TestFromValuesErrors(t *testing.T) {
 		{"1000 filter values in one", url.Values{"domain": {strings.Repeat("health,", 1000)}}, "domain", "too many filter values"},
 		// Categories are counted in taxonomy order: consequence, then domain.
 		{"limit across categories", url.Values{"domain": {strings.Repeat("health,", 40)}, "consequence": {strings.Repeat("death,", 40)}}, "domain", "too many filter values"},
+		{"misspelled category", url.Values{"consequnce": {"death"}}, "consequnce", `unknown parameter; did you mean "consequence"?`},
+		{"category in capitals", url.Values{"Domain": {"health"}}, "Domain", `did you mean "domain"?`},
+		{"misspelled sort", url.Values{"q": {"x"}, "sotr": {"date"}}, "sotr", `did you mean "sort"?`},
+		{"misspelled page", url.Values{"pgae": {"2"}}, "pgae", `did you mean "page"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

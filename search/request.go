@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/faildex/faildex/index"
 )
@@ -54,8 +55,16 @@ var Params = []string{"q", "from", "to", "sort", "page", "size"}
 // FromValues reads a request from URL parameters: q, from, to, sort, page,
 // size and one parameter per category (repeated for several options).
 // Unknown parameters are ignored so that pages can carry their own.
-func FromValues(v url.Values) (Request, error) {
+//
+// A parameter name that is a near miss of a name it takes (or of extra,
+// the names the caller reads itself) is an error naming it: a misspelled
+// filter must not be ignored. Other names are ignored, so that links may
+// carry parameters of their own (utm_source, fbclid).
+func FromValues(v url.Values, extra ...string) (Request, error) {
 	req := Request{Filters: map[string][]string{}}
+	if err := checkParamNames(v, extra); err != nil {
+		return req, err
+	}
 	single := func(name string) (string, error) {
 		vals := v[name]
 		if len(vals) > 1 {
@@ -117,6 +126,52 @@ func FromValues(v url.Values) (Request, error) {
 		}
 	}
 	return req, nil
+}
+
+// paramNames are the parameters FromValues reads.
+var paramNames = append([]string{"q", "from", "to", "sort", "page", "size"}, index.CategoryNames()...)
+
+// checkParamNames returns an error for the first parameter name, in sorted
+// order, that is not one of paramNames or extra but is near one.
+func checkParamNames(v url.Values, extra []string) error {
+	known := map[string]bool{}
+	for _, n := range paramNames {
+		known[n] = true
+	}
+	for _, n := range extra {
+		known[n] = true
+	}
+	for _, name := range sortedKeys(v) {
+		if known[name] || utf8.RuneCountInString(name) < 2 || strings.HasPrefix(name, "_") || strings.HasPrefix(name, "utm_") {
+			continue
+		}
+		if near := nearestName(name, known); near != "" {
+			return &Error{Param: index.Truncate(name, 40), Pos: -1, Msg: fmt.Sprintf("unknown parameter; did you mean %q?", near)}
+		}
+	}
+	return nil
+}
+
+// nearestName returns the name of known nearest to name when it is a near
+// miss: the same but for case, or within two edits (one for names of three
+// letters or fewer); "" otherwise.
+func nearestName(name string, known map[string]bool) string {
+	if utf8.RuneCountInString(name) > 64 {
+		return ""
+	}
+	lower := strings.ToLower(name)
+	best, bestDist := "", 3
+	for k := range known {
+		d := damerau(lower, k)
+		limit := 2
+		if min(utf8.RuneCountInString(k), utf8.RuneCountInString(lower)) <= 3 {
+			limit = 1
+		}
+		if d <= limit && (d < bestDist || d == bestDist && k < best) {
+			best, bestDist = k, d
+		}
+	}
+	return best
 }
 
 // Values encodes the request as URL parameters (the inverse of FromValues),

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -73,4 +74,32 @@ type FacetsDoc struct {
 
 func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, r, http.StatusOK, FacetsDoc{Categories: index.Taxonomy, Sorts: search.Sorts, Fields: search.FieldNames()})
+}
+
+// handleSuggest answers /api/v1/suggest?q=...&size=N: completions of the
+// query's last word and the titles of its best matches.
+func (s *Server) handleSuggest(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	v := r.URL.Query()
+	for _, name := range []string{"q", "size"} {
+		if len(v[name]) > 1 {
+			return &httpError{status: http.StatusBadRequest, msg: name + ": given more than once", param: name}
+		}
+	}
+	n := search.DefaultSuggestions
+	if raw := strings.TrimSpace(v.Get("size")); raw != "" {
+		var err error
+		if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > search.MaxSuggestions {
+			return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("size: must be a whole number from 1 to %d", search.MaxSuggestions), param: "size"}
+		}
+	}
+	q := v.Get("q")
+	if len(q) > search.MaxQueryBytes {
+		q = strings.ToValidUTF8(q[:search.MaxQueryBytes], "")
+	}
+	sg, err := eng.Suggest(r.Context(), q, n)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	return writeJSON(w, r, http.StatusOK, sg)
 }

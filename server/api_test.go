@@ -461,6 +461,11 @@ func TestAPIErrors(t *testing.T) {
 		{"/api/v1/search?from=2020&to=2019", 400, "to"},
 		{"/api/v1/search?consequence=nope", 400, "consequence"},
 		{"/api/v1/search?q=a&q=b", 400, "q"},
+		{"/api/v1/search?consequnce=death", 400, "consequnce"},
+		{"/api/v1/export?q=x&formt=csv", 400, "formt"},
+		{"/api/v1/suggest?q=a&size=0", 400, "size"},
+		{"/api/v1/suggest?q=a&size=21", 400, "size"},
+		{"/api/v1/suggest?q=a&q=b", 400, "q"},
 		{"/api/v1/incidents/nope", 404, "id"},
 		{"/api/v1/nothing", 404, ""},
 		{"/api/v2/search", 404, ""},
@@ -624,6 +629,9 @@ func (f *fakeSearcher) Each(ctx context.Context, req search.Request, fn func(*in
 }
 
 func (f *fakeSearcher) DocCount() uint64 { return 1 }
+func (f *fakeSearcher) Suggest(context.Context, string, int) (*search.Suggestions, error) {
+	return &search.Suggestions{}, nil
+}
 
 func (f *fakeSearcher) Close() error {
 	f.once.Do(func() { close(f.closed) })
@@ -707,5 +715,38 @@ func TestGracefulShutdown(t *testing.T) {
 	c := &http.Client{Timeout: 5 * time.Second}
 	if _, err := c.Get(ts.URL() + "/healthz"); err == nil {
 		t.Error("still accepting connections after shutdown")
+	}
+}
+
+// TestSuggestAPI drives /api/v1/suggest as a search box does, one key at a
+// time.
+func TestSuggestAPI(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	var sg search.Suggestions
+	w := ts.get(t, "/api/v1/suggest?q=alex")
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	decode(t, w, &sg)
+	if len(sg.Completions) == 0 || sg.Completions[0].Text != "alexa" || sg.Completions[0].Incidents == 0 {
+		t.Errorf("completions of alex: %+v, want alexa first", sg.Completions)
+	}
+	if len(sg.Incidents) == 0 || !strings.Contains(sg.Incidents[0].Title, "Alexa") || !strings.Contains(sg.Incidents[0].TitleHTML, "<mark>") {
+		t.Errorf("incidents for alex: %+v, want an Alexa incident with its title marked", sg.Incidents)
+	}
+	// The other words narrow the completions of the last one.
+	w = ts.get(t, "/api/v1/suggest?q=amazon+rec&size=3")
+	decode(t, w, &sg)
+	if len(sg.Completions) == 0 || len(sg.Completions) > 3 || !strings.HasPrefix(sg.Completions[0].Text, "amazon rec") {
+		t.Errorf("completions of amazon rec: %+v", sg.Completions)
+	}
+	// A finished word (trailing space) is not completed; empty input has
+	// nothing to offer.
+	for _, q := range []string{"alexa+", ""} {
+		w = ts.get(t, "/api/v1/suggest?q="+q)
+		decode(t, w, &sg)
+		if len(sg.Completions) != 0 {
+			t.Errorf("q=%q: completions %+v, want none", q, sg.Completions)
+		}
 	}
 }

@@ -72,7 +72,7 @@ func embedData(w http.ResponseWriter, r *http.Request, eng Searcher, data *embed
 		data.MoreURL = incidentPath(in.ID)
 		return nil
 	}
-	req, err := search.FromValues(v)
+	req, err := search.FromValues(v, "id")
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ func (embNopSearcher) Each(context.Context, search.Request, func(*index.Incident
 	return nil
 }
 func (embNopSearcher) DocCount() uint64 { return 0 }
+func (embNopSearcher) Suggest(context.Context, string, int) (*search.Suggestions, error) {
+	return &search.Suggestions{}, nil
+}
 func (embNopSearcher) Close() error     { return nil }
 
 func newEmbInternalServer(tb testing.TB) *Server {

@@ -59,7 +59,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, eng Search
 	if !ok {
 		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("format: unknown format %q; use csv or ndjson", index.Truncate(format, 20)), param: "format"}
 	}
-	req, err := search.FromValues(v)
+	req, err := search.FromValues(v, "format")
 	if err != nil {
 		return err
 	}

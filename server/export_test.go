@@ -304,6 +304,9 @@ func (g *genSearcher) Each(ctx context.Context, req search.Request, fn func(*ind
 }
 
 func (g *genSearcher) DocCount() uint64 { return uint64(g.n) }
+func (g *genSearcher) Suggest(context.Context, string, int) (*search.Suggestions, error) {
+	return &search.Suggestions{}, nil
+}
 func (g *genSearcher) Close() error     { return nil }
 
 // TestExportStreamsInConstantMemory exports 40 MB and checks that the heap

@@ -17,6 +17,8 @@ type Searcher interface {
 	// Each calls fn for every incident matching req's words, filters and
 	// dates, in result order, without loading them all at once.
 	Each(ctx context.Context, req search.Request, fn func(*index.Incident) error) error
+	// Suggest completes a query being typed.
+	Suggest(ctx context.Context, q string, n int) (*search.Suggestions, error)
 	DocCount() uint64
 	Close() error
 }

@@ -171,6 +171,7 @@ func printResult(w io.Writer, res *search.Result, facets bool) error {
 		fmt.Fprintf(w, " (page %d of %d)", res.Page, res.Pages)
 	}
 	fmt.Fprintln(w)
+	printReading(w, res)
 	if len(res.Hits) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -232,4 +233,18 @@ func clip(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// printReading prints how the query was read: the did-you-mean query, the
+// words left out and the notices.
+func printReading(w io.Writer, res *search.Result) {
+	if res.Suggestion != "" {
+		fmt.Fprintf(w, "Did you mean: %s\n", res.Suggestion)
+	}
+	if res.Relaxed != nil {
+		fmt.Fprintf(w, "No incident has all of the words; showing incidents with most of them (left out: %s)\n", strings.Join(res.Relaxed.Dropped, ", "))
+	}
+	for _, n := range res.Notices {
+		fmt.Fprintln(w, "Note: "+n)
+	}
 }

@@ -101,7 +101,6 @@ func TestSearchCommandErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"search", `"unbalanced`}, 1, "faildex search: query, at position 1: unbalanced quote"},
 		{[]string{"search", "outage", "consequence=nope"}, 1, `unknown option "nope"`},
 		{[]string{"search", "outage", "size=1000"}, 1, "size: must be between 1 and 100"},
 		{[]string{"search", "outage", "colour=red"}, 2, `unknown parameter "colour"`},
@@ -112,6 +111,24 @@ func TestSearchCommandErrors(t *testing.T) {
 		code, out, errs := srchRun(t, dir, tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.msg) || out != "" {
 			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit %d and %q", tt.args, code, errs, out, tt.code, tt.msg)
+		}
+	}
+}
+
+// TestSearchCommandReading checks that the command says how it read a query
+// outside the query language, what it corrected and what it left out.
+func TestSearchCommandReading(t *testing.T) {
+	dir := srchIndex(t, indextest.Reports(t)...)
+	for _, tt := range []struct {
+		q, want string
+	}{
+		{`"unbalanced`, "Note: A quote was not closed"},
+		{"amazon alexxa", "Did you mean: amazon alexa"},
+		{"alexa zebrafish", "left out: zebrafish"},
+	} {
+		code, out, errs := srchRun(t, dir, "search", tt.q)
+		if code != 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("search %q: exit %d, stderr %q, stdout %q; want exit 0 and %q", tt.q, code, errs, out, tt.want)
 		}
 	}
 }
