@@ -32,7 +32,7 @@ func (embNopSearcher) DocCount() uint64 { return 0 }
 func (embNopSearcher) Suggest(context.Context, string, int) (*search.Suggestions, error) {
 	return &search.Suggestions{}, nil
 }
-func (embNopSearcher) Close() error     { return nil }
+func (embNopSearcher) Close() error { return nil }
 
 func newEmbInternalServer(tb testing.TB) *Server {
 	tb.Helper()

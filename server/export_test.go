@@ -307,7 +307,7 @@ func (g *genSearcher) DocCount() uint64 { return uint64(g.n) }
 func (g *genSearcher) Suggest(context.Context, string, int) (*search.Suggestions, error) {
 	return &search.Suggestions{}, nil
 }
-func (g *genSearcher) Close() error     { return nil }
+func (g *genSearcher) Close() error { return nil }
 
 // TestExportStreamsInConstantMemory exports 40 MB and checks that the heap
 // stays small while it streams, and that the first lines reach the client

@@ -46,7 +46,7 @@ type searchPage struct {
 	DidYouMean *chipView
 	Relaxed    []string
 	Notices    []string
-	PastEnd  string     // for a page past the last: the URL of the last page
+	PastEnd    string // for a page past the last: the URL of the last page
 }
 
 type hiddenField struct {
