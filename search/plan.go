@@ -25,6 +25,7 @@ type plan struct {
 	words      *roaring.Bitmap // documents matching the words; nil when not computed
 	keys       *rankKeys       // nil when every match ranks the same on them
 	dropped    []string        // words left out to find matches (relax.go)
+	strict     uint64          // incidents having every word, when relaxed
 	suggestion string          // the query with its corrections
 }
 
@@ -198,7 +199,8 @@ func (e *Engine) readWords(ctx context.Context, p *plan) error {
 			narrow.AndNot(e.facets.filterBits(cat, vals))
 		}
 	}
-	keep := ws.relax(e.facets.all, narrow)
+	keep, strict := ws.relax(e.facets.all, narrow)
+	p.strict = strict
 	p.keys = newRankKeys(ws, keep != nil)
 	if keep == nil {
 		p.words = ws.matching(e.facets.all, nil)

@@ -11,6 +11,8 @@ import (
 // match. When the words together match no incident (within the filters),
 // words are dropped, the least informative first: words that match nothing
 // at all, then the most frequent, until what is left matches something.
+// Counts stay honest: a query some incident matches whole is never
+// widened.
 // Incidents are then ranked by the rules, in this order:
 //
 //  1. how many of the query's words they match (all of them, dropped ones
@@ -99,25 +101,32 @@ func (ws *wordSets) matching(all *roaring.Bitmap, keep []bool) *roaring.Bitmap {
 	return out
 }
 
+// relaxBelow is the number of incidents having every word under which a
+// query is relaxed: none.
+const relaxBelow = 1
+
 // relax drops groups of pq until the rest, within narrow (the filters'
-// documents; nil for all), match some document. It returns which groups
-// are kept (nil when none is dropped).
-func (ws *wordSets) relax(all, narrow *roaring.Bitmap) []bool {
-	matches := func(keep []bool) bool {
+// documents; nil for all), match relaxBelow documents. It returns which
+// groups are kept (nil when none is dropped) and how many documents have
+// every word.
+func (ws *wordSets) relax(all, narrow *roaring.Bitmap) (keep []bool, strict uint64) {
+	count := func(keep []bool) uint64 {
 		m := ws.matching(all, keep)
 		if narrow != nil {
-			return m.Intersects(narrow)
+			m.And(narrow)
 		}
-		return !m.IsEmpty()
+		return m.GetCardinality()
 	}
+	matches := func(keep []bool) bool { return count(keep) >= relaxBelow }
 	var order []int
 	for gi, bm := range ws.any {
 		if bm != nil {
 			order = append(order, gi)
 		}
 	}
-	if len(order) < 2 || matches(nil) {
-		return nil
+	strict = count(nil)
+	if len(order) < 2 || strict >= relaxBelow {
+		return nil, strict
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := ws.any[order[i]].GetCardinality(), ws.any[order[j]].GetCardinality()
@@ -126,7 +135,7 @@ func (ws *wordSets) relax(all, narrow *roaring.Bitmap) []bool {
 		}
 		return a > b
 	})
-	keep := make([]bool, len(ws.any))
+	keep = make([]bool, len(ws.any))
 	for i := range keep {
 		keep[i] = true
 	}
@@ -136,7 +145,7 @@ func (ws *wordSets) relax(all, narrow *roaring.Bitmap) []bool {
 			break
 		}
 	}
-	return keep
+	return keep, strict
 }
 
 // rankKeys computes the first two ranking rules of a document.

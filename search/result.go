@@ -23,7 +23,7 @@ type Result struct {
 	// words matched only through corrections.
 	Suggestion string `json:"suggestion,omitempty"`
 	// Relaxed, when set, says which words were left out because the words
-	// together matched nothing.
+	// together matched (almost) nothing.
 	Relaxed *Relaxed `json:"relaxed,omitempty"`
 }
 
@@ -96,5 +96,6 @@ func optionLabel(cat, value string) (label, definition string) {
 
 // Relaxed describes a query relaxed to find matches.
 type Relaxed struct {
-	Dropped []string `json:"dropped"`
+	Dropped  []string `json:"dropped"`
+	AllWords uint64   `json:"all_words"` // incidents having every word, ranked first
 }

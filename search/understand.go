@@ -24,9 +24,9 @@ import (
 //     ("solar winds" → solarwinds);
 //   - synonyms (synonyms.txt, and the operator's own file).
 //
-// Corrections, split forms and synonyms are inexact: an incident matching
-// a word only through one of them ranks below one matching the word as
-// written (see rankKeys). Quoted phrases and excluded words stay exact.
+// Corrections, split forms, synonyms and the longer words that start with a
+// complete word are inexact: an incident matching a word only through one
+// of them ranks below one matching the word as written (see rankKeys). Quoted phrases and excluded words stay exact.
 
 // Typos sets the word lengths, in runes, from which one and two typos are
 // corrected. A length of 0 or less turns that distance off.
@@ -65,6 +65,7 @@ const (
 	kindTyped      matchKind = iota // as typed
 	kindCompletion                  // a completion of a word being typed
 	kindJoined                      // two typed words written as one
+	kindLonger                      // a longer word starting with a complete typed word
 	kindCorrection                  // a typo corrected
 	kindSplit                       // one typed word written as two
 	kindSynonym                     // a synonym
@@ -184,9 +185,15 @@ func (e *Engine) understand(pq *parsedQuery, raw string) (*reading, error) {
 				}
 				// A complete, common word is not expanded: "software" is
 				// not the start of "softwarehouse".
+				// Completions of a word the reports have ("car": card,
+				// cargo) rank below the word itself.
+				kind := kindCompletion
+				if df > 0 {
+					kind = kindLonger
+				}
 				if df == 0 || others > df {
 					for _, x := range ws {
-						add(clause{fields: c.fields, text: x.text, kind: kindCompletion, pos: c.pos})
+						add(clause{fields: c.fields, text: x.text, kind: kind, pos: c.pos})
 					}
 				}
 			}
@@ -253,6 +260,9 @@ func (e *Engine) understand(pq *parsedQuery, raw string) (*reading, error) {
 		if df == 0 {
 			continue
 		}
+		// The joined word stands for both: neither was misspelled.
+		delete(rd.corrected, gi)
+		delete(rd.corrected, gi+1)
 		for _, i := range []int{gi, gi + 1} {
 			if len(pq.groups[i]) < maxAlternates {
 				pq.groups[i] = append(pq.groups[i], clause{fields: pq.groups[i][0].fields, text: joined, kind: kindJoined, pos: pq.groups[i][0].pos})

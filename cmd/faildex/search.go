@@ -23,6 +23,7 @@ func runSearch(ctx context.Context, env *Env, args []string) error {
 	dir := indexDirFlag(env, fs)
 	asJSON := fs.Bool("json", false, "print exactly the JSON of /api/v1/search")
 	facets := fs.Bool("facets", false, "print facet and year counts after the hits")
+	reading := addReadingFlags(fs)
 	flags, words := splitSearchArgs(fs, args)
 	pos, err := parseFlags(fs, flags)
 	if err != nil {
@@ -36,7 +37,11 @@ func runSearch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, err := search.Open(ctx, *dir)
+	opts, err := reading.options()
+	if err != nil {
+		return err
+	}
+	eng, err := search.Open(ctx, *dir, opts...)
 	if err != nil {
 		return err
 	}

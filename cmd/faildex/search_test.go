@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -171,5 +172,32 @@ func TestSearchCommandJSON(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%q: --json differs from the API (-api +cli):\n%s", tt.args, diff)
 		}
+	}
+}
+
+// TestSearchCommandSynonyms checks --synonyms: the user's sets are added to
+// the shipped ones, and a bad file is refused naming its line.
+func TestSearchCommandSynonyms(t *testing.T) {
+	dir := srchIndex(t, indextest.Reports(t)...)
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good.txt")
+	if err := os.WriteFile(good, []byte("# ours\nzorblat, alexa\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := srchRun(t, dir, "search", "zorblat")
+	if code != 0 || strings.Contains(out, "Alexa") {
+		t.Fatalf("without the file: exit %d, stderr %q, stdout %q; want no Alexa hit", code, errs, out)
+	}
+	code, out, errs = srchRun(t, dir, "search", "--synonyms", good, "zorblat")
+	if code != 0 || !strings.Contains(out, "Alexa") {
+		t.Errorf("with the file: exit %d, stderr %q, stdout %q; want an Alexa hit", code, errs, out)
+	}
+	bad := filepath.Join(tmp, "bad.txt")
+	if err := os.WriteFile(bad, []byte("a, b\nlonely\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = srchRun(t, dir, "search", "--synonyms", bad, "x")
+	if code != 1 || !strings.Contains(errs, "bad.txt:2: a set needs at least two entries") {
+		t.Errorf("bad file: exit %d, stderr %q; want exit 1 naming bad.txt:2", code, errs)
 	}
 }

@@ -38,13 +38,18 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "token for POST /admin/reload (env FAILDEX_ADMIN_TOKEN; empty disables it)")
 	timeout := fs.Duration("timeout", 5*time.Second, "time limit of one request's search")
 	dev := fs.Bool("dev", false, "re-read templates from ./web on every request")
+	reading := addReadingFlags(fs)
 	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	opts, err := reading.options()
 	if err != nil {
 		return err
 	}
 	return serve(ctx, env, serveOptions{
 		dir: *dir, addr: *addr, paths: paths, cors: cors, frameAncestors: *frame,
-		adminToken: *token, timeout: *timeout, dev: *dev,
+		adminToken: *token, timeout: *timeout, dev: *dev, engine: opts,
 	})
 }
 
@@ -56,6 +61,7 @@ type serveOptions struct {
 	adminToken     string
 	timeout        time.Duration
 	dev            bool
+	engine         []search.Option // how queries are read
 }
 
 func serve(ctx context.Context, env *Env, o serveOptions) error {
@@ -73,7 +79,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		log.Warn().Str("index", o.dir).Msg("index exists; serving it as is (run 'faildex index' to rebuild from the given paths)")
 	}
 	start := time.Now()
-	eng, err := search.Open(ctx, o.dir)
+	eng, err := search.Open(ctx, o.dir, o.engine...)
 	if err != nil {
 		if errors.Is(err, index.ErrDamaged) {
 			return fmt.Errorf("%w; rebuild it with 'faildex index --index %s'", err, o.dir)
@@ -89,7 +95,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		AdminToken:     o.adminToken,
 		Dev:            o.dev,
 		Open: func(ctx context.Context) (server.Searcher, error) {
-			return search.Open(ctx, o.dir)
+			return search.Open(ctx, o.dir, o.engine...)
 		},
 	}, eng)
 	if err != nil {
