@@ -24,8 +24,7 @@ type plan struct {
 
 	words      *roaring.Bitmap // documents matching the words; nil when not computed
 	keys       *rankKeys       // nil when every match ranks the same on them
-	dropped    []string        // words left out to find matches (relax.go)
-	strict     uint64          // incidents having every word, when relaxed
+	dropped    []string        // words some matches lack, in a relaxed query (relax.go)
 	suggestion string          // the query with its corrections
 }
 
@@ -174,7 +173,7 @@ func termsQuery(field string, values []string) query.Query {
 }
 
 // readWords adds alternatives to the words of the query, and relaxes it
-// when its words match nothing within the filters.
+// to most of its words when all of them together match nothing.
 func (e *Engine) readWords(ctx context.Context, p *plan) error {
 	pq := p.n.parsed
 	if len(pq.groups) == 0 {
@@ -189,32 +188,25 @@ func (e *Engine) readWords(ctx context.Context, p *plan) error {
 	if err != nil {
 		return err
 	}
-	var narrow *roaring.Bitmap
-	if len(p.filters) > 0 || len(p.excluded) > 0 {
-		narrow = e.facets.all.Clone()
-		for cat, vals := range p.filters {
-			narrow.And(e.facets.filterBits(cat, vals))
-		}
-		for cat, vals := range p.excluded {
-			narrow.AndNot(e.facets.filterBits(cat, vals))
-		}
-	}
-	keep, strict := ws.relax(e.facets.all, narrow)
-	p.strict = strict
-	p.keys = newRankKeys(ws, keep != nil)
-	if keep == nil {
+	// Words that match together, but not within the filters, are not
+	// relaxed: the way out is a filter fewer, which the page offers.
+	m, relaxed := ws.relax(e.facets.all, nil)
+	// Every match of a relaxed query has the same number of words (m), so
+	// only the second ranking rule can tell matches apart.
+	p.keys = newRankKeys(ws, false)
+	if m == 0 {
 		p.words = ws.matching(e.facets.all, nil)
 		return nil
 	}
-	p.words = ws.matching(e.facets.all, keep)
-	var groups [][]clause
-	for gi, g := range pq.groups {
-		if keep[gi] {
-			groups = append(groups, g)
-		} else {
-			p.dropped = append(p.dropped, g[0].text)
+	p.words = relaxed
+	pq.minMatch = m
+	for _, bm := range ws.any {
+		if bm != nil {
+			pq.minOf++
 		}
 	}
-	pq.groups = groups
+	for _, gi := range ws.missing(relaxed) {
+		p.dropped = append(p.dropped, pq.groups[gi][0].text)
+	}
 	return nil
 }

@@ -57,6 +57,10 @@ type parsedQuery struct {
 	excluded []clause
 	filters  []filterClause
 	notices  []string // how the query was read, for the person who typed it
+	// minMatch, when above 0, is the number of groups a document must
+	// match instead of all of them (a relaxed query, relax.go).
+	minMatch int
+	minOf    int // the groups with words, minMatch counts among
 }
 
 // fieldAliases maps the field names accepted before ':' to prose fields.

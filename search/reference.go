@@ -100,7 +100,7 @@ const eachPage = 200
 // the first ranking rules (rankKeys) before relevance: bleve's matches in
 // bleve's order, stably sorted by the keys.
 func (e *Engine) referenceKeyed(ctx context.Context, p *plan, total uint64, skip, size int) ([]Hit, error) {
-	all, scores, err := e.referenceKeyedAll(ctx, p)
+	all, err := e.referenceKeyedOrder(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -109,42 +109,53 @@ func (e *Engine) referenceKeyed(ctx context.Context, p *plan, total uint64, skip
 	}
 	var hits []Hit
 	for i := skip; i < len(all) && i < skip+size; i++ {
-		hits = append(hits, e.hitOf(&all[i], scores[i], p.terms))
+		in, err := e.ix.Get(ctx, all[i].id)
+		if err != nil {
+			return nil, err
+		}
+		hits = append(hits, e.hitOf(&in, all[i].c.score, p.terms))
 	}
 	return hits, nil
 }
 
 // referenceKeyedIncidents returns every match of a keyed request in order.
 func (e *Engine) referenceKeyedIncidents(ctx context.Context, p *plan) ([]index.Incident, error) {
-	all, _, err := e.referenceKeyedAll(ctx, p)
-	return all, err
+	all, err := e.referenceKeyedOrder(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	ins := make([]index.Incident, len(all))
+	for i, k := range all {
+		if ins[i], err = e.ix.Get(ctx, k.id); err != nil {
+			return nil, err
+		}
+	}
+	return ins, nil
 }
 
-func (e *Engine) referenceKeyedAll(ctx context.Context, p *plan) ([]index.Incident, []float64, error) {
+// keyedMatch is a match of bleve's search with its ranking keys.
+type keyedMatch struct {
+	c  scored
+	id string
+}
+
+// referenceKeyedOrder returns every match of a keyed request, in order.
+func (e *Engine) referenceKeyedOrder(ctx context.Context, p *plan) ([]keyedMatch, error) {
 	req := bleve.NewSearchRequestOptions(p.fullQuery(), int(e.count)+1, 0, false)
-	req.Fields = []string{index.FieldStored}
 	req.SortBy(p.n.sortBy)
 	sr, err := e.ix.SearchInContext(ctx, req)
 	if err != nil {
-		return nil, nil, e.searchErr(err)
+		return nil, e.searchErr(err)
 	}
-	type keyed struct {
-		c  scored
-		in index.Incident
-	}
-	list := make([]keyed, 0, len(sr.Hits))
+	list := make([]keyedMatch, 0, len(sr.Hits))
 	for i, h := range sr.Hits {
-		in, err := index.IncidentFromFields(h.Fields)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", h.ID, err)
-		}
 		d, err := docNum(h.IndexInternalID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		c := scored{score: finiteScore(h.Score), rank: uint32(i), doc: d}
 		p.keys.set(&c)
-		list = append(list, keyed{c, in})
+		list = append(list, keyedMatch{c, h.ID})
 	}
 	sort.SliceStable(list, func(i, j int) bool {
 		a, b := list[i].c, list[j].c
@@ -156,10 +167,5 @@ func (e *Engine) referenceKeyedAll(ctx context.Context, p *plan) ([]index.Incide
 		}
 		return a.rank < b.rank
 	})
-	ins := make([]index.Incident, len(list))
-	scores := make([]float64, len(list))
-	for i, k := range list {
-		ins[i], scores[i] = k.in, k.c.score
-	}
-	return ins, scores, nil
+	return list, nil
 }

@@ -8,15 +8,16 @@ import (
 )
 
 // Relaxing a query that matches nothing, and ranking by how well incidents
-// match. When the words together match no incident (within the filters),
-// words are dropped, the least informative first: words that match nothing
-// at all, then the most frequent, until what is left matches something.
-// Counts stay honest: a query some incident matches whole is never
-// widened.
-// Incidents are then ranked by the rules, in this order:
+// match. When the words together match no incident,
+// the query asks for most of them instead: the incidents matching the
+// largest number of its words that any incident matches (m of n). Among
+// them relevance ranks those having the rarer, more informative words
+// first, so the words left out are the least informative ones. Counts stay
+// honest: a query some incident matches whole is never widened.
 //
-//  1. how many of the query's words they match (all of them, dropped ones
-//     included);
+// Incidents are ranked by the rules, in this order:
+//
+//  1. how many of the query's words they match;
 //  2. how few words they match only through a correction, a split form
 //     or a synonym;
 //  3. relevance (BM25, with the title weighing most, then the summary,
@@ -101,51 +102,69 @@ func (ws *wordSets) matching(all *roaring.Bitmap, keep []bool) *roaring.Bitmap {
 	return out
 }
 
-// relaxBelow is the number of incidents having every word under which a
-// query is relaxed: none.
-const relaxBelow = 1
-
-// relax drops groups of pq until the rest, within narrow (the filters'
-// documents; nil for all), match relaxBelow documents. It returns which
-// groups are kept (nil when none is dropped) and how many documents have
-// every word.
-func (ws *wordSets) relax(all, narrow *roaring.Bitmap) (keep []bool, strict uint64) {
-	count := func(keep []bool) uint64 {
-		m := ws.matching(all, keep)
-		if narrow != nil {
-			m.And(narrow)
-		}
-		return m.GetCardinality()
-	}
-	matches := func(keep []bool) bool { return count(keep) >= relaxBelow }
-	var order []int
-	for gi, bm := range ws.any {
+// relax returns the largest number m of groups that some document within
+// narrow (the filters' documents; nil for all) matches, when that is less
+// than all of them (0 otherwise, or when no document matches any group),
+// and the documents matching at least m groups.
+func (ws *wordSets) relax(all, narrow *roaring.Bitmap) (m int, words *roaring.Bitmap) {
+	var groups []*roaring.Bitmap
+	for _, bm := range ws.any {
 		if bm != nil {
-			order = append(order, gi)
+			groups = append(groups, bm)
 		}
 	}
-	strict = count(nil)
-	if len(order) < 2 || strict >= relaxBelow {
-		return nil, strict
+	n := len(groups)
+	if n < 2 {
+		return 0, nil
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := ws.any[order[i]].GetCardinality(), ws.any[order[j]].GetCardinality()
-		if (a == 0) != (b == 0) {
-			return a == 0
+	// atLeast[k]: the documents matching k groups or more.
+	atLeast := make([]*roaring.Bitmap, n+1)
+	atLeast[0] = all.Clone()
+	for k := 1; k <= n; k++ {
+		atLeast[k] = roaring.New()
+	}
+	for gi, g := range groups {
+		for k := gi + 1; k >= 1; k-- {
+			atLeast[k].Or(roaring.And(atLeast[k-1], g))
 		}
-		return a > b
+	}
+	usable := func(bm *roaring.Bitmap) *roaring.Bitmap {
+		out := bm.Clone()
+		if ws.excluded != nil {
+			out.AndNot(ws.excluded)
+		}
+		return out
+	}
+	within := func(bm *roaring.Bitmap) bool {
+		if narrow != nil {
+			return bm.Intersects(narrow)
+		}
+		return !bm.IsEmpty()
+	}
+	if within(usable(atLeast[n])) {
+		return 0, nil
+	}
+	for k := n - 1; k >= 1; k-- {
+		if u := usable(atLeast[k]); within(u) {
+			return k, u
+		}
+	}
+	return 0, nil
+}
+
+// missing lists the groups, by index, that some document of docs does not
+// match, the most frequent first: the words a relaxed query left out.
+func (ws *wordSets) missing(docs *roaring.Bitmap) []int {
+	var out []int
+	for gi, bm := range ws.any {
+		if bm != nil && !roaring.AndNot(docs, bm).IsEmpty() {
+			out = append(out, gi)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return ws.any[out[i]].GetCardinality() > ws.any[out[j]].GetCardinality()
 	})
-	keep = make([]bool, len(ws.any))
-	for i := range keep {
-		keep[i] = true
-	}
-	for _, gi := range order[:len(order)-1] {
-		keep[gi] = false
-		if matches(keep) {
-			break
-		}
-	}
-	return keep, strict
+	return out
 }
 
 // rankKeys computes the first two ranking rules of a document.

@@ -96,6 +96,11 @@ func optionLabel(cat, value string) (label, definition string) {
 
 // Relaxed describes a query relaxed to find matches.
 type Relaxed struct {
-	Dropped  []string `json:"dropped"`
-	AllWords uint64   `json:"all_words"` // incidents having every word, ranked first
+	// Dropped lists the words some of the incidents returned lack, the
+	// least informative first.
+	Dropped []string `json:"dropped"`
+	// Matched is how many of the query's Of words every incident
+	// returned matches.
+	Matched int `json:"matched"`
+	Of      int `json:"of"`
 }

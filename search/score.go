@@ -91,7 +91,8 @@ func (e *Engine) scoreTree(pq *parsedQuery) *snode {
 	case 1:
 		return groups[0]
 	}
-	return &snode{kids: groups, conj: true}
+	// A relaxed query is a disjunction of its groups (see textQuery).
+	return &snode{kids: groups, conj: pq.minMatch == 0}
 }
 
 func (n *snode) leaves(out []*sleaf) []*sleaf {

@@ -52,7 +52,7 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 	res.Notices = n.parsed.notices
 	res.Suggestion = p.suggestion
 	if len(p.dropped) > 0 {
-		res.Relaxed = &Relaxed{Dropped: p.dropped, AllWords: p.strict}
+		res.Relaxed = &Relaxed{Dropped: p.dropped, Matched: p.n.parsed.minMatch, Of: p.n.parsed.minOf}
 	}
 	res.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	return res, nil

@@ -48,6 +48,12 @@ func (e *Engine) textQuery(pq *parsedQuery) (query.Query, error) {
 			must = append(must, query.NewDisjunctionQuery(alts))
 		}
 	}
+	if pq.minMatch > 0 && len(must) > 1 {
+		// A relaxed query: most of the groups, not all (relax.go).
+		dq := query.NewDisjunctionQuery(must)
+		dq.SetMin(float64(pq.minMatch))
+		must = []query.Query{dq}
+	}
 	for _, c := range pq.excluded {
 		if q := e.clauseQuery(c); q != nil {
 			mustNot = append(mustNot, q)

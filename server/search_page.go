@@ -44,7 +44,7 @@ type searchPage struct {
 	// How the query was read: the search with its misspelled words
 	// corrected, the words left out to find matches, and notices.
 	DidYouMean *chipView
-	Relaxed    []string
+	Relaxed    *search.Relaxed
 	Notices    []string
 	PastEnd    string // for a page past the last: the URL of the last page
 }
@@ -227,9 +227,7 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 		q.Query, q.Page = res.Suggestion, 0
 		p.DidYouMean = &chipView{Label: res.Suggestion, Href: searchPageURL(q)}
 	}
-	if res.Relaxed != nil {
-		p.Relaxed = res.Relaxed.Dropped
-	}
+	p.Relaxed = res.Relaxed
 	p.Notices = res.Notices
 	return p
 }

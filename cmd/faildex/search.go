@@ -247,7 +247,7 @@ func printReading(w io.Writer, res *search.Result) {
 		fmt.Fprintf(w, "Did you mean: %s\n", res.Suggestion)
 	}
 	if res.Relaxed != nil {
-		fmt.Fprintf(w, "No incident has all of the words; showing incidents with most of them (left out: %s)\n", strings.Join(res.Relaxed.Dropped, ", "))
+		fmt.Fprintf(w, "No incident has all %d words; showing incidents with %d of them (left out: %s)\n", res.Relaxed.Of, res.Relaxed.Matched, strings.Join(res.Relaxed.Dropped, ", "))
 	}
 	for _, n := range res.Notices {
 		fmt.Fprintln(w, "Note: "+n)
