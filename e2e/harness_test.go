@@ -218,7 +218,8 @@ func newBrowser(tb testing.TB, timeout time.Duration) context.Context {
 }
 
 // TestServeAPI checks the real binary over HTTP: it builds the index from
-// the shared reports, answers a search and reports errors as JSON.
+// the shared reports, answers a search, reads a query outside the query
+// language with a notice and reports errors as JSON.
 func TestServeAPI(t *testing.T) {
 	inst := startServe(t, sharedReports(t))
 	status, body := inst.get(t, "/api/v1/search?q=wake+word")
@@ -238,8 +239,13 @@ func TestServeAPI(t *testing.T) {
 	if res.Total == 0 || !strings.Contains(res.Hits[0].Title, "Alexa") {
 		t.Errorf("wake word: top hit %+v, want the Alexa incident", res.Hits)
 	}
+	// A quote left open is read without it, and says so.
 	status, body = inst.get(t, "/api/v1/search?q=%22unbalanced")
-	if status != http.StatusBadRequest || !strings.Contains(body, `"param":"q"`) {
-		t.Errorf("bad query: status %d body %s", status, body)
+	if status != http.StatusOK || !strings.Contains(body, `"notices":["A quote`) {
+		t.Errorf("unclosed quote: status %d body %s", status, body)
+	}
+	status, body = inst.get(t, "/api/v1/search?q=wake&sizee=5")
+	if status != http.StatusBadRequest || !strings.Contains(body, `"param":"sizee"`) {
+		t.Errorf("misspelled parameter: status %d body %s", status, body)
 	}
 }

@@ -536,6 +536,13 @@ func TestUIHostile(t *testing.T) {
 		run(t, ctx, "loading "+target, chromedp.Navigate(inst.URL+target), chromedp.WaitVisible("#main", chromedp.ByID))
 		clean(target, "")
 	}
+	run(t, ctx, "typing zebrafish",
+		chromedp.Navigate(inst.URL+"/"),
+		chromedp.WaitVisible("#q", chromedp.ByID),
+		chromedp.SendKeys("#q", "zebrafish", chromedp.ByID),
+		waitFor(`document.querySelectorAll('#sg [role=option][data-id]').length >= 2`),
+	)
+	clean("suggestions", `Hostile <script>window.__xss=1</script> "><img src=x onerror="window.__xss=2"> </mark> &lt; zebrafish`)
 	run(t, ctx, "searching", chromedp.Navigate(inst.URL+"/?q=zebrafish"), chromedp.WaitVisible(".hits", chromedp.ByQuery))
 	clean("zebrafish", `Hostile <script>window.__xss=1</script> "><img src=x onerror="window.__xss=2"> </mark> &lt; zebrafish`)
 	clean("zebrafish options", `<script>window.__xss=4</script>`)

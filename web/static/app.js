@@ -1,7 +1,8 @@
 // faildex search page: optional enhancements. The page works fully without
 // this script (GET form, links); with it, filters, sorting and paging update
 // the results in place, the URL follows every change (so links can be shared
-// and Back works) and focus stays where it was.
+// and Back works) and focus stays where it was; the search box suggests
+// searches and incidents as a query is typed, and "/" focuses it.
 (function () {
   'use strict';
   var d = document;
@@ -83,7 +84,9 @@
         if (push) history.pushState(null, '', url);
         var h = d.getElementById('rh');
         if (live && h) live.textContent = h.textContent;
-        var el = d.getElementById(focus || had);
+        // A link that went away with the old results (a suggestion)
+        // leaves the focus on the results heading.
+        var el = d.getElementById(focus || had) || (focus ? d.getElementById('rh') : null);
         if (el) {
           el.focus();
           if (focus === 'rh') el.scrollIntoView({ block: 'nearest' });
@@ -132,4 +135,189 @@
   window.addEventListener('popstate', function () {
     load(location.pathname + location.search, false, '');
   });
+
+  // "/" focuses the search box, unless a field has the keyboard.
+  d.addEventListener('keydown', function (e) {
+    var t = e.target;
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    if (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) return;
+    var q = d.getElementById('q');
+    if (!q) return;
+    e.preventDefault();
+    q.focus();
+    q.setSelectionRange(q.value.length, q.value.length);
+  });
+
+  suggest(d.getElementById('q'));
+
+  // suggest makes the search box a combobox (the WAI-ARIA 1.2 pattern, with
+  // a listbox popup) offering /api/v1/suggest's completions of the query
+  // and the titles of its best matches. Arrow keys move through them, Enter
+  // picks one (a completion is searched for, an incident opens), Escape
+  // closes the list.
+  function suggest(q) {
+    if (!q || !window.AbortController) return;
+    var box = d.createElement('div'), say = d.createElement('p');
+    var opts = [], at = -1, timer = 0, ctl = null, shown = '';
+    box.id = 'sg';
+    box.className = 'sg';
+    box.setAttribute('role', 'listbox');
+    box.setAttribute('aria-label', 'Suggestions');
+    box.hidden = true;
+    say.className = 'vh';
+    say.setAttribute('aria-live', 'polite');
+    q.insertAdjacentElement('afterend', box);
+    form.appendChild(say);
+    q.setAttribute('role', 'combobox');
+    q.setAttribute('aria-autocomplete', 'list');
+    q.setAttribute('aria-expanded', 'false');
+    q.setAttribute('aria-controls', 'sg');
+
+    function el(tag, cls, text) {
+      var e = d.createElement(tag);
+      if (cls) e.className = cls;
+      if (text) e.textContent = text;
+      return e;
+    }
+    function close() {
+      box.hidden = true;
+      q.setAttribute('aria-expanded', 'false');
+      move(-1);
+    }
+    function cancel() {
+      clearTimeout(timer);
+      if (ctl) ctl.abort();
+      ctl = null;
+    }
+    // move makes option i the active one (-1: none).
+    function move(i) {
+      if (opts[at]) opts[at].setAttribute('aria-selected', 'false');
+      at = i;
+      if (opts[at]) {
+        opts[at].setAttribute('aria-selected', 'true');
+        q.setAttribute('aria-activedescendant', opts[at].id);
+        opts[at].scrollIntoView({ block: 'nearest' });
+      } else {
+        q.removeAttribute('aria-activedescendant');
+      }
+    }
+    function pick(o) {
+      close();
+      cancel();
+      if (o.dataset.id) {
+        location.assign('/incidents/' + encodeURIComponent(o.dataset.id));
+        return;
+      }
+      q.value = o.dataset.q;
+      shown = ''; // the list offered is for what was typed before
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    }
+    // group adds a labelled group of options, made by fill from items.
+    function group(label, items, fill) {
+      if (!items.length) return;
+      var g = el('ul'), h = el('li', 'sgh', label);
+      h.id = 'sg-h' + box.children.length;
+      h.setAttribute('role', 'presentation');
+      g.setAttribute('role', 'group');
+      g.setAttribute('aria-labelledby', h.id);
+      g.appendChild(h);
+      items.forEach(function (it) {
+        var o = el('li');
+        o.id = 'sg-' + opts.length;
+        o.setAttribute('role', 'option');
+        o.setAttribute('aria-selected', 'false');
+        fill(o, it);
+        opts.push(o);
+        g.appendChild(o);
+      });
+      box.appendChild(g);
+    }
+    function show(s) {
+      move(-1);
+      opts = [];
+      box.textContent = '';
+      group('Searches', s.completions || [], function (o, c) {
+        o.dataset.q = c.text;
+        o.appendChild(el('span', 'sgt', c.text));
+        o.appendChild(el('span', 'c', ' ' + c.incidents + (c.incidents === 1 ? ' incident' : ' incidents')));
+      });
+      group('Incidents', s.incidents || [], function (o, h) {
+        o.dataset.id = h.id;
+        var t = el('span', 'sgt');
+        // title_html is escaped with <mark> alone; anything else falls
+        // back to the plain title.
+        if (/^(?:[^<]|<\/?mark>)*$/.test(h.title_html || '')) t.innerHTML = h.title_html; else t.textContent = h.title;
+        o.appendChild(t);
+        o.appendChild(el('span', 'c', ' ' + (h.published || '').slice(0, 4)));
+      });
+      var n = opts.length;
+      say.textContent = n ? n + (n === 1 ? ' suggestion' : ' suggestions') : '';
+      box.hidden = !n;
+      q.setAttribute('aria-expanded', n ? 'true' : 'false');
+    }
+    function ask() {
+      var v = q.value;
+      cancel();
+      move(-1);
+      if (!v.trim()) { shown = v; close(); return; }
+      timer = setTimeout(function () {
+        var c = ctl = new AbortController();
+        fetch('/api/v1/suggest?size=5&q=' + encodeURIComponent(v), { signal: c.signal, credentials: 'same-origin' })
+          .then(function (r) {
+            if (!r.ok) throw new Error('status ' + r.status);
+            return r.json();
+          })
+          .then(function (s) {
+            if (c !== ctl || q.value !== v || d.activeElement !== q) return; // stale
+            ctl = null;
+            shown = v;
+            show(s);
+          })
+          .catch(function () {});
+      }, 120);
+    }
+
+    q.addEventListener('input', ask);
+    q.addEventListener('blur', close);
+    form.addEventListener('submit', function () { cancel(); close(); });
+    q.addEventListener('keydown', function (e) {
+      var open = !box.hidden, n = opts.length;
+      if (e.isComposing) return;
+      switch (e.key) {
+        case 'ArrowDown':
+        case 'ArrowUp':
+          e.preventDefault();
+          if (!open) {
+            if (n && shown === q.value) {
+              box.hidden = false;
+              q.setAttribute('aria-expanded', 'true');
+            } else {
+              ask();
+            }
+            if (e.altKey || !n || shown !== q.value) return;
+          }
+          if (e.key === 'ArrowDown') move(at + 1 < n ? at + 1 : 0);
+          else move(at > 0 ? at - 1 : n - 1);
+          break;
+        case 'Enter':
+          if (open && opts[at]) {
+            e.preventDefault();
+            pick(opts[at]);
+          }
+          break;
+        case 'Escape':
+          if (open) {
+            e.preventDefault();
+            close();
+          }
+          break;
+      }
+    });
+    // A click on an option picks it; the box keeps the focus.
+    box.addEventListener('mousedown', function (e) { e.preventDefault(); });
+    box.addEventListener('click', function (e) {
+      var o = e.target.closest('[role=option]');
+      if (o) pick(o);
+    });
+  }
 })();
