@@ -31,6 +31,7 @@ func (s *Server) routeTable() []route {
 		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.withEngine(s.handleIncident))},
 		{name: "api_facets", path: "/api/v1/facets", methods: api, json: true, h: s.cors(s.handle(s.handleFacets))},
 		{name: "api_suggest", path: "/api/v1/suggest", methods: api, json: true, h: s.cors(s.withEngine(s.handleSuggest))},
+		{name: "api_pivot", path: "/api/v1/pivot", methods: api, json: true, h: s.cors(s.withEngine(s.handlePivot))},
 
 		// Operations.
 		{name: "healthz", path: "/healthz", methods: read, h: http.HandlerFunc(handleHealthz)},
