@@ -55,6 +55,7 @@ func (s *Server) routeTable() []route {
 		// The HTML pages and their assets.
 		{name: "ui_search", path: searchPagePath, methods: read, h: s.withEngine(s.handleSearchPage)},
 		{name: "ui_incident", path: "/incidents/{id}", methods: read, h: s.withEngine(s.handleIncidentPage)},
+		{name: "ui_explore", path: explorePagePath, methods: read, h: s.withEngine(s.handleExplorePage)},
 		{name: "static", path: "/static/", prefix: true, methods: read, h: s.serveStatic()},
 	}
 }
