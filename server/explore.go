@@ -11,16 +11,21 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog/hlog"
+
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
 )
 
 // Explorer is what the exploring views need from a search engine beyond
-// Searcher: pivots of a search by two dimensions. It is a separate
+// Searcher: pivots of a search by two dimensions and the incidents similar
+// to one. It is a separate
 // interface so that a Searcher without it (a test double) still serves
 // everything else; its routes then answer 501.
 type Explorer interface {
 	Pivot(ctx context.Context, req search.Request, rows, cols string) (*search.Pivot, error)
+	Similar(ctx context.Context, id string, n int) (*search.SimilarResult, error)
 }
 
 var _ Explorer = (*search.Engine)(nil)
@@ -133,4 +138,64 @@ func csvCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// handleSimilar answers /api/v1/incidents/{id}/similar?size=N: the
+// incidents most similar to one, each with the words and options they
+// share.
+func (s *Server) handleSimilar(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	ex, err := explorer(eng)
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	if len(v["size"]) > 1 {
+		return &httpError{status: http.StatusBadRequest, msg: "size: given more than once", param: "size"}
+	}
+	n := search.DefaultSimilar
+	if raw := strings.TrimSpace(v.Get("size")); raw != "" {
+		if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > search.MaxSimilar {
+			return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("size: must be a whole number from 1 to %d", search.MaxSimilar), param: "size"}
+		}
+	}
+	res, err := ex.Similar(r.Context(), mux.Vars(r)["id"], n)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, res)
+}
+
+// similarView is one similar incident on an incident page.
+type similarView struct {
+	Href, Title, Published, Date string
+	Terms                        []string // shared words
+	Options                      []string // shared options' labels
+}
+
+// similarShown bounds the shared words and options an incident page lists
+// per similar incident.
+const similarShown = 4
+
+// similarViews returns the incidents similar to id for its page; none when
+// the engine cannot tell or fails (the page is still served).
+func (s *Server) similarViews(r *http.Request, eng Searcher, id string) []similarView {
+	ex, ok := eng.(Explorer)
+	if !ok {
+		return nil
+	}
+	res, err := ex.Similar(r.Context(), id, search.DefaultSimilar)
+	if err != nil {
+		hlog.FromRequest(r).Warn().Err(err).Str("id", id).Msg("similar incidents")
+		return nil
+	}
+	var out []similarView
+	for _, it := range res.Similar {
+		v := similarView{Href: incidentPath(it.ID), Title: it.Title, Published: it.Published, Date: displayDate(it.Published)}
+		v.Terms = it.SharedTerms[:min(similarShown, len(it.SharedTerms))]
+		for _, o := range it.SharedOptions[:min(similarShown, len(it.SharedOptions))] {
+			v.Options = append(v.Options, o.Label)
+		}
+		out = append(out, v)
+	}
+	return out
 }

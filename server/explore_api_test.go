@@ -168,3 +168,40 @@ func TestPivotAPIErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSimilarAPI checks /api/v1/incidents/{id}/similar against the OpenAPI
+// document, and its errors.
+func TestSimilarAPI(t *testing.T) {
+	f := newEmbFixture(t, server.Config{})
+	o := loadOpenAPI(t)
+	tmpl := "/api/v1/incidents/{id}/similar"
+	w := f.get(t, "/api/v1/incidents/"+ransomID+"/similar?size=3")
+	mustStatus(t, w, http.StatusOK)
+	validate(t, o.responseSchema(t, tmpl, 200, w.Header().Get("Content-Type")), "similar", w.Body.Bytes())
+	var res search.SimilarResult
+	decodeBody(t, w.Body.Bytes(), &res)
+	if res.ID != ransomID || len(res.Similar) != 3 {
+		t.Fatalf("similar to %s: %+v; want 3", ransomID, res)
+	}
+	for _, s := range res.Similar {
+		if s.ID == ransomID || len(s.SharedTerms)+len(s.SharedOptions) == 0 {
+			t.Errorf("similar %+v: want another incident and a reason", s)
+		}
+	}
+	for _, tc := range []struct {
+		target string
+		status int
+	}{
+		{"/api/v1/incidents/no-such-incident/similar", 404},
+		{"/api/v1/incidents/" + ransomID + "/similar?size=0", 400},
+		{"/api/v1/incidents/" + ransomID + "/similar?size=21", 400},
+		{"/api/v1/incidents/" + ransomID + "/similar?size=3&size=4", 400},
+	} {
+		w := f.get(t, tc.target)
+		if w.Code != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.target, w.Code, tc.status)
+			continue
+		}
+		validate(t, o.responseSchema(t, tmpl, w.Code, w.Header().Get("Content-Type")), tc.target, w.Body.Bytes())
+	}
+}

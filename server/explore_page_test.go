@@ -136,3 +136,28 @@ func TestNarrowCategory(t *testing.T) {
 		t.Errorf("narrow changed its argument: %v", req.Filters)
 	}
 }
+
+// TestIncidentPageSimilar checks the similar incidents listed on an
+// incident page: the API's, linked, each saying what it shares.
+func TestIncidentPageSimilar(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	body := ts.get(t, "/incidents/"+alexaSeed).Body.String()
+	var res search.SimilarResult
+	decode(t, ts.get(t, "/api/v1/incidents/"+alexaSeed+"/similar"), &res)
+	if len(res.Similar) != search.DefaultSimilar {
+		t.Fatalf("%d similar incidents, want %d", len(res.Similar), search.DefaultSimilar)
+	}
+	if !strings.Contains(body, `<h2 id="h-similar">Similar incidents</h2>`) {
+		t.Fatal("no similar incidents section")
+	}
+	section := body[strings.Index(body, `id="h-similar"`):]
+	section = section[:strings.Index(section, "</section>")]
+	for _, s := range res.Similar {
+		if !strings.Contains(section, `<a href="/incidents/`+s.ID+`">`) {
+			t.Errorf("no link to %s", s.ID)
+		}
+	}
+	if strings.Count(section, `<span class="why">Shares`) != len(res.Similar) {
+		t.Errorf("not every similar incident says why:\n%s", section)
+	}
+}
