@@ -19,13 +19,14 @@ import (
 )
 
 // Explorer is what the exploring views need from a search engine beyond
-// Searcher: pivots of a search by two dimensions and the incidents similar
-// to one. It is a separate
+// Searcher: pivots of a search by two dimensions, the incidents similar
+// to one, and searches of a category's options. It is a separate
 // interface so that a Searcher without it (a test double) still serves
 // everything else; its routes then answer 501.
 type Explorer interface {
 	Pivot(ctx context.Context, req search.Request, rows, cols string) (*search.Pivot, error)
 	Similar(ctx context.Context, id string, n int) (*search.SimilarResult, error)
+	FacetValues(ctx context.Context, req search.Request, category, prefix string) (*search.FacetValues, error)
 }
 
 var _ Explorer = (*search.Engine)(nil)
@@ -198,4 +199,27 @@ func (s *Server) similarViews(r *http.Request, eng Searcher, id string) []simila
 		out = append(out, v)
 	}
 	return out
+}
+
+// handleFacetValues answers /api/v1/facets/{category}?prefix=P&<search>:
+// the category's options matching the prefix, with their counts in the
+// search.
+func (s *Server) handleFacetValues(w http.ResponseWriter, r *http.Request, eng Searcher) error {
+	ex, err := explorer(eng)
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	if len(v["prefix"]) > 1 {
+		return &httpError{status: http.StatusBadRequest, msg: "prefix: given more than once", param: "prefix"}
+	}
+	req, err := search.FromValues(v, "prefix")
+	if err != nil {
+		return err
+	}
+	res, err := ex.FacetValues(r.Context(), req, mux.Vars(r)["category"], v.Get("prefix"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, res)
 }

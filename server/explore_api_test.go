@@ -205,3 +205,57 @@ func TestSimilarAPI(t *testing.T) {
 		validate(t, o.responseSchema(t, tmpl, w.Code, w.Header().Get("Content-Type")), tc.target, w.Body.Bytes())
 	}
 }
+
+// TestFacetValuesAPI checks /api/v1/facets/{category} against the search's
+// own facet counts and the OpenAPI document.
+func TestFacetValuesAPI(t *testing.T) {
+	f := newEmbFixture(t, server.Config{})
+	o := loadOpenAPI(t)
+	tmpl := "/api/v1/facets/{category}"
+	for _, tc := range []struct{ category, prefix, search string }{
+		{"domain", "tr", ""},
+		{"domain", "", "q=software&consequence=death"},
+		{"consequence", "HAR", "domain=transportation"},
+		{"consequence", "de", "consequence=harm"},
+	} {
+		target := "/api/v1/facets/" + tc.category + "?prefix=" + url.QueryEscape(tc.prefix)
+		if tc.search != "" {
+			target += "&" + tc.search
+		}
+		w := f.get(t, target)
+		mustStatus(t, w, http.StatusOK)
+		validate(t, o.responseSchema(t, tmpl, 200, w.Header().Get("Content-Type")), target, w.Body.Bytes())
+		var fv search.FacetValues
+		decodeBody(t, w.Body.Bytes(), &fv)
+		sw := f.get(t, "/api/v1/search?"+tc.search)
+		var res search.Result
+		decodeBody(t, sw.Body.Bytes(), &res)
+		counts := map[string]uint64{}
+		for _, facet := range res.Facets {
+			if facet.Field == tc.category {
+				for _, v := range facet.Values {
+					counts[v.Value] = v.Count
+				}
+			}
+		}
+		if fv.Total != res.Total || len(fv.Values) == 0 {
+			t.Errorf("%s: total %d (search %d), %d values", target, fv.Total, res.Total, len(fv.Values))
+		}
+		for _, v := range fv.Values {
+			if counts[v.Value] != v.Count {
+				t.Errorf("%s: %s counts %d, the search's facet %d", target, v.Value, v.Count, counts[v.Value])
+			}
+			if p := strings.ToLower(tc.prefix); !strings.HasPrefix(v.Value, p) && !strings.Contains(" "+strings.ToLower(v.Label), " "+p) {
+				t.Errorf("%s: %s (%s) does not match %q", target, v.Value, v.Label, tc.prefix)
+			}
+		}
+	}
+	for _, target := range []string{"/api/v1/facets/nope?prefix=a", "/api/v1/facets/domain?prefix=a&prefix=b", "/api/v1/facets/domain?sort=nope"} {
+		w := f.get(t, target)
+		if w.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", target, w.Code)
+			continue
+		}
+		validate(t, o.responseSchema(t, tmpl, w.Code, w.Header().Get("Content-Type")), target, w.Body.Bytes())
+	}
+}

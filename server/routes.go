@@ -31,6 +31,7 @@ func (s *Server) routeTable() []route {
 		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.withEngine(s.handleIncident))},
 		{name: "api_similar", path: "/api/v1/incidents/{id}/similar", methods: api, json: true, h: s.cors(s.withEngine(s.handleSimilar))},
 		{name: "api_facets", path: "/api/v1/facets", methods: api, json: true, h: s.cors(s.handle(s.handleFacets))},
+		{name: "api_facet_values", path: "/api/v1/facets/{category}", methods: api, json: true, h: s.cors(s.withEngine(s.handleFacetValues))},
 		{name: "api_suggest", path: "/api/v1/suggest", methods: api, json: true, h: s.cors(s.withEngine(s.handleSuggest))},
 		{name: "api_pivot", path: "/api/v1/pivot", methods: api, json: true, h: s.cors(s.withEngine(s.handlePivot))},
 
