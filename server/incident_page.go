@@ -29,6 +29,7 @@ type incidentPage struct {
 	Sources    []sourceView
 	JSON       string
 	Cite       Citation
+	Similar    []similarView // incidents like this one (explore.go)
 }
 
 type fieldView struct {
@@ -76,6 +77,7 @@ func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request, eng 
 	p := newIncidentPage(in, backURL(r))
 	p.Head = s.headLinks(r)
 	p.Cite = s.citation(r, in)
+	p.Similar = s.similarViews(r, eng, in.ID)
 	return s.ui.render(w, r, http.StatusOK, "incident", p)
 }
 

@@ -29,8 +29,11 @@ func (s *Server) routeTable() []route {
 		// The JSON API; browsers on the allowed origins may call it (CORS).
 		{name: "api_search", path: "/api/v1/search", methods: api, json: true, h: s.cors(s.withEngine(s.handleSearch))},
 		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.withEngine(s.handleIncident))},
+		{name: "api_similar", path: "/api/v1/incidents/{id}/similar", methods: api, json: true, h: s.cors(s.withEngine(s.handleSimilar))},
 		{name: "api_facets", path: "/api/v1/facets", methods: api, json: true, h: s.cors(s.handle(s.handleFacets))},
+		{name: "api_facet_values", path: "/api/v1/facets/{category}", methods: api, json: true, h: s.cors(s.withEngine(s.handleFacetValues))},
 		{name: "api_suggest", path: "/api/v1/suggest", methods: api, json: true, h: s.cors(s.withEngine(s.handleSuggest))},
+		{name: "api_pivot", path: "/api/v1/pivot", methods: api, json: true, h: s.cors(s.withEngine(s.handlePivot))},
 
 		// Operations.
 		{name: "healthz", path: "/healthz", methods: read, h: http.HandlerFunc(handleHealthz)},
@@ -54,6 +57,7 @@ func (s *Server) routeTable() []route {
 		// The HTML pages and their assets.
 		{name: "ui_search", path: searchPagePath, methods: read, h: s.withEngine(s.handleSearchPage)},
 		{name: "ui_incident", path: "/incidents/{id}", methods: read, h: s.withEngine(s.handleIncidentPage)},
+		{name: "ui_explore", path: explorePagePath, methods: read, h: s.withEngine(s.handleExplorePage)},
 		{name: "static", path: "/static/", prefix: true, methods: read, h: s.serveStatic()},
 	}
 }

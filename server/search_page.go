@@ -47,6 +47,7 @@ type searchPage struct {
 	Relaxed    *search.Relaxed
 	Notices    []string
 	PastEnd    string // for a page past the last: the URL of the last page
+	Explore    string // the explore page of this search
 }
 
 type hiddenField struct {
@@ -201,6 +202,7 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 	req.Page, req.Size = res.Page, res.Size
 	p.Ran = true
 	p.Total = res.Total
+	p.Explore = exploreURL(req, exploreRows, exploreCols)
 	p.Heading = countLabel(res.Total)
 	p.Title = searchTitle(req, res.Page, p.Active > 0)
 	p.Start = (res.Page-1)*res.Size + 1
