@@ -23,11 +23,11 @@ func (e *Engine) Each(ctx context.Context, req Request, fn func(*index.Incident)
 	}
 	ms, err := e.matchSets(ctx, p, prod, nil)
 	if err != nil {
-		return err
+		return e.searchErr(err)
 	}
 	docs, err := e.matchOrder(ctx, p, prod, ms.context(""))
 	if err != nil {
-		return err
+		return e.searchErr(err)
 	}
 	return e.eachStored(ctx, docs, fn)
 }

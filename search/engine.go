@@ -28,7 +28,7 @@ var limitClauses = sync.OnceFunc(func() { searcher.DisjunctionMaxClauseCount = M
 // Engine answers searches over one open index generation.
 type Engine struct {
 	ix       *index.Index
-	reader   bindex.IndexReader
+	reader   bindex.IndexReader // a cancelReader (cancel.go) over the snapshot
 	mapping  mapping.IndexMapping
 	analyzer analysis.Analyzer
 	facets   *facetIndex
@@ -59,7 +59,7 @@ func New(ctx context.Context, ix *index.Index, opts ...Option) (*Engine, error) 
 		return nil, err
 	}
 	m := ix.Mapping()
-	e := &Engine{ix: ix, reader: r, mapping: m, analyzer: m.AnalyzerNamed(index.TextAnalyzer)}
+	e := &Engine{ix: ix, reader: newCancelReader(r), mapping: m, analyzer: m.AnalyzerNamed(index.TextAnalyzer)}
 	if e.analyzer == nil {
 		r.Close()
 		return nil, errors.New("search: analyzer not found")
@@ -74,7 +74,7 @@ func New(ctx context.Context, ix *index.Index, opts ...Option) (*Engine, error) 
 	}
 	e.buildSynonyms()
 	e.count = e.facets.all.GetCardinality()
-	e.segs = newSegments(r, e.facets.all)
+	e.segs = newSegments(r, e.facets.all) // the snapshot itself, not its wrapper
 	e.orders = newSortOrders(r, e.facets.all)
 	return e, nil
 }

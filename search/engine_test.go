@@ -403,7 +403,10 @@ func TestSearchDeadline(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
 	_, err := e.Search(ctx, Request{Query: "software"})
-	wantError(t, err, "q", -1, "took too long")
+	var re *Error
+	if !errors.Is(err, ErrTooExpensive) || errors.As(err, &re) {
+		t.Errorf("got %v, want ErrTooExpensive and no request error", err)
+	}
 }
 
 // TestFullCorpus runs over the seeds, the CSV and the bundled corpus, which

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -18,16 +19,19 @@ const leadBytes = 300
 // cardHits returns the hits of a page of documents in a fixed order: from
 // their cards when there is nothing to highlight (a document without a card
 // is read whole), else from their stored incidents.
-func (e *Engine) cardHits(p *plan, page []uint32) ([]Hit, error) {
+func (e *Engine) cardHits(ctx context.Context, p *plan, page []uint32) ([]Hit, error) {
 	if len(p.terms) > 0 {
 		sc := make([]scored, len(page))
 		for i, d := range page {
 			sc[i] = scored{doc: d}
 		}
-		return e.storedHits(p, sc)
+		return e.storedHits(ctx, p, sc)
 	}
 	hits := make([]Hit, 0, len(page))
 	for _, d := range page {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		b, err := e.segs.stored(d, index.FieldCard)
 		if err != nil {
 			return nil, err
@@ -40,7 +44,7 @@ func (e *Engine) cardHits(p *plan, page []uint32) ([]Hit, error) {
 			hits = append(hits, hitOfCard(&c))
 			continue
 		}
-		sc, err := e.storedHits(p, []scored{{doc: d}})
+		sc, err := e.storedHits(ctx, p, []scored{{doc: d}})
 		if err != nil {
 			return nil, err
 		}
@@ -50,11 +54,15 @@ func (e *Engine) cardHits(p *plan, page []uint32) ([]Hit, error) {
 }
 
 // storedHits returns the hits of scored documents, read from their stored
-// incidents and highlighted, on up to GOMAXPROCS goroutines.
-func (e *Engine) storedHits(p *plan, page []scored) ([]Hit, error) {
+// incidents and highlighted, on up to GOMAXPROCS goroutines. The context
+// is checked before each hit.
+func (e *Engine) storedHits(ctx context.Context, p *plan, page []scored) ([]Hit, error) {
 	hits := make([]Hit, len(page))
 	errs := make([]error, len(page))
 	one := func(i int) {
+		if errs[i] = ctx.Err(); errs[i] != nil {
+			return
+		}
 		in, err := e.storedIncident(page[i].doc)
 		if err != nil {
 			errs[i] = err

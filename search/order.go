@@ -125,7 +125,11 @@ func (e *Engine) ordered(ctx context.Context, p *plan, matched *roaring.Bitmap, 
 	if limit < 0 {
 		docs = make([]uint32, 0, matched.GetCardinality())
 	}
+	tk := ticker{ctx: ctx}
 	for _, d := range order {
+		if err := tk.tick(); err != nil {
+			return nil, err
+		}
 		if limit >= 0 && len(docs) == limit {
 			break
 		}

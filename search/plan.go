@@ -179,7 +179,7 @@ func (e *Engine) readWords(ctx context.Context, p *plan) error {
 	if len(pq.groups) == 0 {
 		return nil
 	}
-	rd, err := e.understand(pq, p.n.Query)
+	rd, err := e.understand(ctx, pq, p.n.Query)
 	if err != nil {
 		return err
 	}

@@ -79,13 +79,13 @@ func (e *Engine) pageHits(ctx context.Context, p *plan, prod producer, matched *
 		if err != nil {
 			return nil, err
 		}
-		return e.cardHits(p, page)
+		return e.cardHits(ctx, p, page)
 	case producerPostings:
 		best, err := e.score(ctx, p, p.tree, matched, k)
 		if err != nil {
 			return nil, err
 		}
-		return e.storedHits(p, best[min(skip, len(best)):])
+		return e.storedHits(ctx, p, best[min(skip, len(best)):])
 	case producerSearcher:
 		sc, err := e.scanSearcher(ctx, p, k, false)
 		if err != nil {
@@ -94,7 +94,7 @@ func (e *Engine) pageHits(ctx context.Context, p *plan, prod producer, matched *
 		if sc.count != total {
 			return nil, fmt.Errorf("search: bleve found %d incidents, the facet index %d", sc.count, total)
 		}
-		return e.storedHits(p, sc.best[min(skip, len(sc.best)):])
+		return e.storedHits(ctx, p, sc.best[min(skip, len(sc.best)):])
 	}
 	return e.referenceHits(ctx, p, total)
 }

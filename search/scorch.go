@@ -227,7 +227,12 @@ func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits 
 		}
 		it := pl.Iterator(true, true, false, nil)
 		base := ps.s.offsets[i]
-		for {
+		for n := 1; ; n++ {
+			if n%checkEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			p, err := it.Next()
 			if err != nil {
 				return err

@@ -303,7 +303,11 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 		return nil, nil
 	}
 	h := make(topHeap, 0, min(k, len(ps.docs)))
+	tk := ticker{ctx: ctx}
 	for i, d := range ps.docs {
+		if err := tk.tick(); err != nil {
+			return nil, e.searchErr(err)
+		}
 		c := scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
 		p.keys.set(&c)
 		if len(h) < k {

@@ -11,8 +11,16 @@ import (
 
 // Search runs a request: it plans it, computes the matching sets and the
 // facets from bitmaps, and asks the producer producerFor picks for the
-// page of hits.
+// page of hits. A search past its deadline fails with ErrTooExpensive.
 func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
+	res, err := e.search(ctx, req)
+	if err != nil {
+		return nil, e.searchErr(err)
+	}
+	return res, nil
+}
+
+func (e *Engine) search(ctx context.Context, req Request) (*Result, error) {
 	start := time.Now()
 	p, err := e.plan(ctx, req)
 	if err != nil {
@@ -41,7 +49,7 @@ func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 
 	if skip := (n.Page - 1) * n.Size; uint64(skip) < res.Total {
 		if single != nil {
-			res.Hits, err = e.storedHits(p, single.best[min(skip, len(single.best)):])
+			res.Hits, err = e.storedHits(ctx, p, single.best[min(skip, len(single.best)):])
 		} else {
 			res.Hits, err = e.pageHits(ctx, p, prod, matched, res.Total)
 		}

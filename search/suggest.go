@@ -87,7 +87,7 @@ func (e *Engine) completions(ctx context.Context, q string, n int) ([]Completion
 		}
 		with = bm
 	}
-	cands, err := vocab{r: e.reader}.prefixed(last, suggestCandidates)
+	cands, err := vocab{r: e.reader, ctx: ctx}.prefixed(last, suggestCandidates)
 	if err != nil {
 		return nil, e.searchErr(err)
 	}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"unicode"
@@ -115,9 +116,9 @@ type reading struct {
 
 // understand adds alternatives to the words of pq (see above). raw is the
 // query as typed: a last word followed by a space is complete.
-func (e *Engine) understand(pq *parsedQuery, raw string) (*reading, error) {
+func (e *Engine) understand(ctx context.Context, pq *parsedQuery, raw string) (*reading, error) {
 	rd := &reading{corrected: map[int]string{}}
-	v := vocab{r: e.reader}
+	v := vocab{r: e.reader, ctx: ctx}
 	typing := raw != "" && !strings.HasSuffix(raw, " ") && !strings.HasSuffix(raw, `"`)
 	last := len(pq.groups) - 1
 	words := make([]string, len(pq.groups)) // the folded word of single-word groups

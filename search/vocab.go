@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"sort"
 	"unicode/utf8"
 
@@ -14,6 +15,9 @@ import (
 // Completions, typo corrections and split or joined words come from it.
 type vocab struct {
 	r bindex.IndexReader
+	// ctx, when not nil, ends dictionary walks: they fail with its error,
+	// checked every checkEvery entries.
+	ctx context.Context
 }
 
 // word is a vocab entry: a word and the number of incidents having it.
@@ -46,7 +50,11 @@ func (v vocab) prefixed(prefix string, limit int) ([]word, error) {
 	}
 	defer d.Close()
 	var out []word
+	tk := ticker{ctx: v.ctx}
 	for {
+		if err := tk.tick(); err != nil {
+			return nil, err
+		}
 		e, err := d.Next()
 		if err != nil {
 			return nil, err
@@ -83,7 +91,12 @@ func (v vocab) corrections(w string, maxDist, limit int) ([]word, error) {
 	if err != nil {
 		return nil, err
 	}
+	tk := ticker{ctx: v.ctx}
 	for {
+		if err := tk.tick(); err != nil {
+			d.Close()
+			return nil, err
+		}
 		e, err := d.Next()
 		if err != nil {
 			d.Close()

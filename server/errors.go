@@ -50,8 +50,10 @@ func classify(err error) (status int, msg, param string) {
 		return http.StatusBadRequest, se.Error(), se.Param
 	case errors.Is(err, index.ErrNotFound):
 		return http.StatusNotFound, "no incident with this id", "id"
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, "the request took too long", ""
+	case errors.Is(err, search.ErrTooExpensive), errors.Is(err, context.DeadlineExceeded):
+		// Not the request's fault: the same search may finish when the
+		// server is less busy, so it is a 503 (with Retry-After), not a 400.
+		return http.StatusServiceUnavailable, "the search was too expensive to finish in time; narrow the query or try again later", ""
 	case errors.Is(err, context.Canceled):
 		return 499, "request cancelled", ""
 	case errors.Is(err, errClosed):
@@ -93,7 +95,8 @@ func (s *Server) withEngine(h engineHandler) http.Handler {
 
 // writeError answers err with the status and message classify gives it:
 // as the API's JSON error body when r is answered in JSON (answersJSON),
-// else as an HTML error page. Every error response is written here. 5xx
+// else as an HTML error page. Every error response is written here; a 503
+// carries Retry-After. 5xx
 // details are logged with the request id and hidden from users; a
 // cancelled request gets no answer.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -104,6 +107,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", "GET, HEAD")
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
 	}
 	if s.answersJSON(r) {
 		writeJSON(w, r, status, apiError{Error: apiErrorBody{Status: status, Message: msg, Param: param}})

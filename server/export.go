@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -42,8 +43,9 @@ var exportFormats = map[string]string{
 // The response is streamed: incidents are read from the index a page at a
 // time and flushed every few hundred, so memory stays constant however many
 // match, and each flush extends the write deadline past the server's
-// WriteTimeout. The request's search deadline does not apply; the export
-// ends when the client stops reading. An error after the first byte aborts
+// WriteTimeout. The request's search deadline applies until the first
+// incident is ready (a 503 otherwise); after it the export ends when the
+// client stops reading. An error after the first byte aborts
 // the response, so a client never mistakes a truncated export for a
 // complete one.
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, eng Searcher) error {
@@ -83,10 +85,33 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, eng Search
 		return nil
 	}
 
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), exportMaxDuration)
-	defer cancel()
+	// The first incident must come within the request's deadline, or the
+	// export is answered 503 like a search too expensive to finish; after
+	// it, the export runs on without the deadline and without its
+	// admission slot, for as long as the client reads.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	defer cancel(nil)
+	ctx, cancelMax := context.WithTimeout(ctx, exportMaxDuration)
+	defer cancelMax()
+	var firstByte *time.Timer
+	if deadline, ok := r.Context().Deadline(); ok {
+		firstByte = time.AfterFunc(time.Until(deadline), func() { cancel(search.ErrTooExpensive) })
+		defer firstByte.Stop()
+	}
+	started := false
+	start := func() error {
+		if started {
+			return nil
+		}
+		if firstByte != nil && !firstByte.Stop() {
+			return search.ErrTooExpensive
+		}
+		started = true
+		w.WriteHeader(http.StatusOK)
+		releaseSlot(r)
+		return nil
+	}
 	sw := newStreamWriter(w)
-	w.WriteHeader(http.StatusOK)
 	var rec exportRecorder
 	switch format {
 	case "csv":
@@ -98,12 +123,29 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, eng Search
 	}
 	n := 0
 	err = eng.Each(ctx, req, func(in *index.Incident) error {
+		if err := start(); err != nil {
+			return err
+		}
 		if err := rec.write(in); err != nil {
 			return err
 		}
 		n++
 		return sw.maybeFlush()
 	})
+	if !started {
+		if err == nil {
+			err = start()
+		} else if errors.Is(context.Cause(ctx), search.ErrTooExpensive) {
+			err = search.ErrTooExpensive
+		}
+		if err != nil {
+			// No byte written: a clean error answer, in JSON.
+			for _, k := range []string{"Content-Type", "Content-Disposition", "X-Total-Count", "Cache-Control"} {
+				h.Del(k)
+			}
+			return err
+		}
+	}
 	if err == nil {
 		err = rec.close()
 	}

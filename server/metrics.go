@@ -16,6 +16,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	reloads  *prometheus.CounterVec
+	rejected prometheus.Counter
 	srv      *Server
 }
 
@@ -35,6 +36,12 @@ func newMetrics(s *Server) *metrics {
 	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "faildex_index_reloads_total", Help: "Index reloads by outcome.",
 	}, []string{"outcome"})
+	m.rejected = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "faildex_searches_rejected_total", Help: "Searches refused by admission control (503).",
+	})
+	running := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "faildex_searches_running", Help: "Searches holding an admission slot.",
+	}, func() float64 { return float64(s.admission.running()) })
 	docs := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "faildex_index_documents", Help: "Incidents in the index being served.",
 	}, s.engineGauge(func(eng Searcher) float64 { return float64(eng.DocCount()) }))
@@ -46,7 +53,7 @@ func newMetrics(s *Server) *metrics {
 		}
 		return 0
 	}))
-	m.reg.MustRegister(m.requests, m.latency, m.reloads, docs, size,
+	m.reg.MustRegister(m.requests, m.latency, m.reloads, m.rejected, running, docs, size,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -96,10 +97,31 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// bound rejects overlong URLs, malformed query strings and bodies on
-// read-only routes, and gives each request a deadline.
+// bound rejects CONNECT and request targets that are not paths, overlong
+// URLs, malformed query strings and bodies on read-only routes; redirects
+// paths with dot segments or repeated slashes to their clean form, always
+// within the site; and gives each request a deadline.
 func (s *Server) bound(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodConnect {
+			// No route takes CONNECT: faildex is not a proxy.
+			w.Header().Set("Allow", "GET, HEAD")
+			s.writeError(w, r, errMethodNotAllowed)
+			return
+		}
+		if !strings.HasPrefix(r.URL.Path, "/") {
+			// "OPTIONS *" and anything else without a path.
+			s.writeError(w, r, &httpError{status: http.StatusBadRequest, msg: "the request target must be a path"})
+			return
+		}
+		if p := cleanPath(r.URL.Path); p != r.URL.Path {
+			// Only the path and query go into Location, never the scheme
+			// or host of an absolute-form request.
+			loc := (&url.URL{Path: p, RawQuery: r.URL.RawQuery}).String()
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
 		if len(r.RequestURI) > maxURLBytes {
 			err := &httpError{status: http.StatusRequestURITooLong, msg: "the URL is longer than " + strconv.Itoa(maxURLBytes) + " bytes"}
 			s.writeError(w, r, err)
@@ -117,6 +139,17 @@ func (s *Server) bound(next http.Handler) http.Handler {
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// cleanPath returns the canonical form of a path (which starts with '/'):
+// no dot segments, no repeated slashes, the trailing slash kept. Its result
+// never starts with "//", so as a Location it stays on this site.
+func cleanPath(p string) string {
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // cors answers CORS for the API: allowed origins get the headers, and

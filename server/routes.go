@@ -21,45 +21,50 @@ type route struct {
 }
 
 // routeTable lists every route the server answers. Order matters where
-// paths overlap: /incidents/{id}.bib comes before /incidents/{id}.
+// paths overlap: /incidents/{id}.bib comes before /incidents/{id}. Routes
+// that search pass admission control (admit); /metrics is left out when it
+// is served on its own address (Config.MetricsAddr).
 func (s *Server) routeTable() []route {
 	read := []string{http.MethodGet, http.MethodHead}
 	api := []string{http.MethodGet, http.MethodHead, http.MethodOptions}
-	return []route{
+	rs := []route{
 		// The JSON API; browsers on the allowed origins may call it (CORS).
-		{name: "api_search", path: "/api/v1/search", methods: api, json: true, h: s.cors(s.withEngine(s.handleSearch))},
+		{name: "api_search", path: "/api/v1/search", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleSearch), admitAll))},
 		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.withEngine(s.handleIncident))},
-		{name: "api_similar", path: "/api/v1/incidents/{id}/similar", methods: api, json: true, h: s.cors(s.withEngine(s.handleSimilar))},
+		{name: "api_similar", path: "/api/v1/incidents/{id}/similar", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleSimilar), admitAll))},
 		{name: "api_facets", path: "/api/v1/facets", methods: api, json: true, h: s.cors(s.handle(s.handleFacets))},
-		{name: "api_facet_values", path: "/api/v1/facets/{category}", methods: api, json: true, h: s.cors(s.withEngine(s.handleFacetValues))},
-		{name: "api_suggest", path: "/api/v1/suggest", methods: api, json: true, h: s.cors(s.withEngine(s.handleSuggest))},
-		{name: "api_pivot", path: "/api/v1/pivot", methods: api, json: true, h: s.cors(s.withEngine(s.handlePivot))},
+		{name: "api_facet_values", path: "/api/v1/facets/{category}", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleFacetValues), admitAll))},
+		{name: "api_suggest", path: "/api/v1/suggest", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleSuggest), admitAll))},
+		{name: "api_pivot", path: "/api/v1/pivot", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handlePivot), admitAll))},
 
 		// Operations.
 		{name: "healthz", path: "/healthz", methods: read, h: http.HandlerFunc(handleHealthz)},
 		{name: "readyz", path: "/readyz", methods: read, json: true, h: s.withEngine(s.handleReady)},
-		{name: "metrics", path: "/metrics", methods: read, h: s.metrics.handler()},
 		{name: "admin_reload", path: "/admin/reload", methods: []string{http.MethodPost}, json: true, h: s.handle(s.handleReload)},
 
 		// What lets other sites and programs use faildex: the OpenAPI
 		// document, exports, feeds, the widget and its script, OpenSearch,
 		// oEmbed and BibTeX citations.
 		{name: "api_openapi", path: "/api/v1/openapi.json", methods: api, json: true, h: s.cors(s.handle(s.handleOpenAPI))},
-		{name: "api_export", path: "/api/v1/export", methods: api, json: true, h: s.cors(s.withEngine(s.handleExport))},
-		{name: "feed_atom", path: "/feed.atom", methods: read, h: s.withEngine(s.handleAtom)},
-		{name: "feed_json", path: "/feed.json", methods: read, json: true, h: s.withEngine(s.handleJSONFeed)},
-		{name: "embed", path: "/embed", methods: read, h: s.withEngine(s.handleEmbed)},
+		{name: "api_export", path: "/api/v1/export", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleExport), admitExports))},
+		{name: "feed_atom", path: "/feed.atom", methods: read, h: s.admit(s.withEngine(s.handleAtom), admitAll)},
+		{name: "feed_json", path: "/feed.json", methods: read, json: true, h: s.admit(s.withEngine(s.handleJSONFeed), admitAll)},
+		{name: "embed", path: "/embed", methods: read, h: s.admit(s.withEngine(s.handleEmbed), admitAll)},
 		{name: "embed_js", path: "/embed.js", methods: read, h: s.handle(s.handleEmbedJS)},
 		{name: "opensearch", path: "/opensearch.xml", methods: read, h: s.handle(s.handleOpenSearch)},
-		{name: "oembed", path: "/oembed", methods: read, json: true, h: s.withEngine(s.handleOEmbed)},
+		{name: "oembed", path: "/oembed", methods: read, json: true, h: s.admit(s.withEngine(s.handleOEmbed), admitAll)},
 		{name: "incident_bib", path: "/incidents/{id}.bib", methods: read, h: s.withEngine(s.handleBibTeX)},
 
 		// The HTML pages and their assets.
-		{name: "ui_search", path: searchPagePath, methods: read, h: s.withEngine(s.handleSearchPage)},
+		{name: "ui_search", path: searchPagePath, methods: read, h: s.admit(s.withEngine(s.handleSearchPage), admitQueries)},
 		{name: "ui_incident", path: "/incidents/{id}", methods: read, h: s.withEngine(s.handleIncidentPage)},
-		{name: "ui_explore", path: explorePagePath, methods: read, h: s.withEngine(s.handleExplorePage)},
+		{name: "ui_explore", path: explorePagePath, methods: read, h: s.admit(s.withEngine(s.handleExplorePage), admitAll)},
 		{name: "static", path: "/static/", prefix: true, methods: read, h: s.serveStatic()},
 	}
+	if s.cfg.MetricsAddr == "" {
+		rs = append(rs, route{name: "metrics", path: "/metrics", methods: read, h: s.metricsHandler()})
+	}
+	return rs
 }
 
 // routes registers the route table, and the answers to requests that match
@@ -68,6 +73,10 @@ func (s *Server) routeTable() []route {
 // error instead of a CORS failure.
 func (s *Server) routes() {
 	r := s.router
+	// Paths are cleaned by bound, which redirects only within the site;
+	// mux's own cleaning would redirect a CONNECT or an absolute-form
+	// request to the host it names.
+	r.SkipClean(true)
 	s.jsonRoutes = map[string]bool{}
 	for _, rt := range s.routeTable() {
 		var mr *mux.Route

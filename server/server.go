@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"golang.org/x/net/netutil"
 )
 
 // Config configures a Server.
@@ -37,6 +38,25 @@ type Config struct {
 	// AdminToken enables POST /admin/reload for requests that present it as
 	// a bearer token. Empty disables the endpoint.
 	AdminToken string
+	// MaxSearches is the number of searching requests run at once (default
+	// twice GOMAXPROCS); as many again may wait up to QueueWait (default
+	// 1 s) for a slot, and others are answered 503 at once.
+	MaxSearches int
+	// MaxHeavySearches is the number of heavy searches (phrases, prefixes,
+	// long queries, deep pages, exports) run at once, within MaxSearches
+	// (default half of GOMAXPROCS, at least 1).
+	MaxHeavySearches int
+	QueueWait        time.Duration
+	// MaxConns caps the open connections (default 1024); further clients
+	// wait in the kernel's accept queue. IdleTimeout closes keep-alive
+	// connections idle that long (default 30 s).
+	MaxConns    int
+	IdleTimeout time.Duration
+	// MetricsAddr, when set, serves /metrics on that address only (meant
+	// for a loopback address such as "127.0.0.1:9090"), and not on Addr.
+	MetricsAddr string
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 	// Open opens the current index as a new Searcher; Reload uses it.
 	Open func(ctx context.Context) (Searcher, error)
 	// Dev re-reads templates from disk on every request.
@@ -51,15 +71,18 @@ type Server struct {
 	log     zerolog.Logger
 	engines *holder
 	router  *mux.Router
+	// admission bounds the searches running at once (admission.go).
+	admission *admission
 	// jsonRoutes names the routes that answer JSON (see route).
 	jsonRoutes map[string]bool
 	handler    http.Handler
 	metrics    *metrics
 	ui         *ui
 
-	ln   net.Listener
-	srv  *http.Server
-	done chan struct{}
+	ln        net.Listener
+	metricsLn net.Listener // nil unless Config.MetricsAddr
+	srv       *http.Server
+	done      chan struct{}
 
 	reloadMu sync.Mutex
 }
@@ -78,12 +101,29 @@ func New(cfg Config, s Searcher) (*Server, error) {
 	if cfg.WebDir == "" {
 		cfg.WebDir = "web"
 	}
+	if cfg.MaxSearches <= 0 {
+		cfg.MaxSearches = defaultMaxSearches()
+	}
+	if cfg.MaxHeavySearches <= 0 {
+		cfg.MaxHeavySearches = defaultMaxHeavySearches()
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = defaultQueueWait
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	srv := &Server{
 		cfg:     cfg,
 		log:     cfg.Log,
 		engines: newHolder(s),
 		router:  mux.NewRouter(),
 		done:    make(chan struct{}),
+
+		admission: newAdmission(cfg.MaxSearches, cfg.MaxHeavySearches, cfg.MaxSearches, cfg.QueueWait),
 	}
 	srv.metrics = newMetrics(srv)
 	var err error
@@ -101,14 +141,61 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Registry returns the Prometheus registry of the server's metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 
-// Listen binds the configured address.
+// Connection defaults.
+const (
+	DefaultMaxConns    = 1024
+	DefaultIdleTimeout = 30 * time.Second
+)
+
+// Listen binds the configured address (and the metrics address, if any).
+// At most Config.MaxConns connections are accepted at once.
 func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return err
 	}
-	s.ln = ln
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics address: %w", err)
+		}
+		s.metricsLn = mln
+	}
+	s.ln = netutil.LimitListener(ln, s.cfg.MaxConns)
 	return nil
+}
+
+// MetricsURL returns the base URL of the metrics listener, or "" when
+// /metrics is served on the main address.
+func (s *Server) MetricsURL() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return "http://" + s.metricsLn.Addr().String()
+}
+
+// metricsHandler serves /metrics, behind Config.MetricsToken when set.
+func (s *Server) metricsHandler() http.Handler {
+	h := s.metrics.handler()
+	if s.cfg.MetricsToken == "" {
+		return h
+	}
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if !bearer(r, s.cfg.MetricsToken) {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			return &httpError{status: http.StatusUnauthorized, msg: "a valid metrics token is required"}
+		}
+		h.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// bearer reports whether r presents token as "Bearer TOKEN"; the scheme is
+// case-insensitive (RFC 9110 11.1) and required: a bare token is refused.
+func bearer(r *http.Request, token string) bool {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(token)) == 1
 }
 
 // URL returns the base URL of a listening server ("http://127.0.0.1:port").
@@ -137,13 +224,22 @@ func (s *Server) Serve(ctx context.Context) error {
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.HeaderTimeout,
 		ReadTimeout:       s.cfg.HeaderTimeout + 5*time.Second,
-		WriteTimeout:      s.cfg.SearchTimeout + 10*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          nil,
+		// A search ends within SearchTimeout (its admission wait
+		// included), so its answer is written well within this.
+		WriteTimeout:   s.cfg.SearchTimeout + 10*time.Second,
+		IdleTimeout:    s.cfg.IdleTimeout,
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       nil,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
+	if s.metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metricsHandler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: s.cfg.HeaderTimeout, WriteTimeout: 10 * time.Second, IdleTimeout: s.cfg.IdleTimeout}
+		go msrv.Serve(s.metricsLn)
+		defer msrv.Close()
+	}
 	select {
 	case err := <-errc:
 		s.engines.close()
@@ -188,10 +284,7 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.AdminToken == "" {
 		return errNotFound
 	}
-	// "Bearer TOKEN"; the scheme is case-insensitive (RFC 9110 11.1) and
-	// required: a bare token is refused.
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.AdminToken)) != 1 {
+	if !bearer(r, s.cfg.AdminToken) {
 		return &httpError{status: http.StatusUnauthorized, msg: "a valid admin token is required"}
 	}
 	if err := s.Reload(r.Context()); err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -28,25 +29,38 @@ const (
 )
 
 func runLoad(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "load", "--url URL [--clients N] [--duration D] [--pathological F] [--reload-every D]")
+	fs := newFlags(env, "load", "--url URL [--clients N] [--duration D] [--pathological [F]] [--reload-every D]")
 	base := fs.String("url", "", "base URL of the server (loopback addresses only)")
 	clients := fs.Int("clients", 50, "concurrent clients")
 	duration := fs.Duration("duration", 60*time.Second, "how long to run")
-	patho := fs.Float64("pathological", 0.1, "fraction of pathological requests (hostile queries and parameters)")
+	patho := &pathoFlag{fraction: 0.1}
+	fs.Var(patho, "pathological", "fraction of pathological requests (hostile queries and parameters); alone: the attack, only the most expensive searches (32 clients), with probes of /healthz and a one-word search")
+	deadline := fs.Duration("deadline", 5*time.Second, "with --pathological alone: the server's --timeout, to count answers later than it plus 1 s")
+	settle := fs.Duration("settle", 10*time.Second, "with --pathological alone: how long after the attack to read the server's RSS again")
 	reloadEvery := fs.Duration("reload-every", 0, "POST /admin/reload this often during the run (0: never)")
 	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "admin token for --reload-every (env FAILDEX_ADMIN_TOKEN)")
 	pid := fs.Int("pid", 0, "the server's process id, to report its peak RSS (VmHWM)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	seed := fs.Uint64("seed", 1, "random seed of the request mix")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, joinPathoArg(args)); err != nil {
 		return err
+	}
+	if patho.attack {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["clients"] {
+			*clients = 32
+		}
+		if !set["duration"] {
+			*duration = 30 * time.Second
+		}
 	}
 	switch {
 	case *clients < 1 || *clients > maxLoadClients:
 		return fmt.Errorf("%w: --clients must be between 1 and %d", errUsage, maxLoadClients)
 	case *duration <= 0 || *duration > maxLoadDuration:
 		return fmt.Errorf("%w: --duration must be positive and at most %s", errUsage, maxLoadDuration)
-	case *patho < 0 || *patho > 1:
+	case patho.fraction < 0 || patho.fraction > 1:
 		return fmt.Errorf("%w: --pathological must be between 0 and 1", errUsage)
 	case *reloadEvery < 0:
 		return fmt.Errorf("%w: --reload-every must not be negative", errUsage)
@@ -57,8 +71,21 @@ func runLoad(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --url: %v", errUsage, err)
 	}
+	if patho.attack {
+		rep, err := runAttack(ctx, attackConfig{base: u, clients: *clients, duration: *duration, deadline: *deadline, settle: *settle, pid: *pid})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(env.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		rep.print(env.Stdout)
+		return nil
+	}
 	cfg := loadConfig{
-		base: u, clients: *clients, duration: *duration, pathological: *patho,
+		base: u, clients: *clients, duration: *duration, pathological: patho.fraction,
 		reloadEvery: *reloadEvery, token: *token, pid: *pid, seed: *seed,
 	}
 	rep, err := runLoadTest(ctx, cfg)

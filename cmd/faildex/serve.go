@@ -38,6 +38,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "token for POST /admin/reload (env FAILDEX_ADMIN_TOKEN; empty disables it)")
 	timeout := fs.Duration("timeout", 5*time.Second, "time limit of one request's search")
 	dev := fs.Bool("dev", false, "re-read templates from ./web on every request")
+	maxSearches := fs.Int("max-searches", 0, "searches run at once; as many again wait up to 1 s, others get 503 (0: twice the cores)")
+	maxHeavy := fs.Int("max-heavy-searches", 0, "heavy searches (phrases, prefixes, long queries, deep pages, exports) run at once, within --max-searches (0: half the cores, at least 1)")
+	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open connections accepted at once")
+	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "close keep-alive connections idle this long")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of --addr")
+	metricsToken := fs.String("metrics-token", env.Getenv("FAILDEX_METRICS_TOKEN"), "bearer token /metrics requires (env FAILDEX_METRICS_TOKEN; empty: none)")
 	reading := addReadingFlags(fs)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -50,6 +56,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	return serve(ctx, env, serveOptions{
 		dir: *dir, addr: *addr, paths: paths, cors: cors, frameAncestors: *frame,
 		adminToken: *token, timeout: *timeout, dev: *dev, engine: opts,
+		maxSearches: *maxSearches, maxHeavy: *maxHeavy, maxConns: *maxConns, idleTimeout: *idle,
+		metricsAddr: *metricsAddr, metricsToken: *metricsToken,
 	})
 }
 
@@ -62,6 +70,12 @@ type serveOptions struct {
 	timeout        time.Duration
 	dev            bool
 	engine         []search.Option // how queries are read
+	maxSearches    int
+	maxHeavy       int
+	maxConns       int
+	idleTimeout    time.Duration
+	metricsAddr    string
+	metricsToken   string
 }
 
 func serve(ctx context.Context, env *Env, o serveOptions) error {
@@ -87,13 +101,19 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		return err
 	}
 	srv, err := server.New(server.Config{
-		Addr:           o.addr,
-		Log:            log,
-		SearchTimeout:  o.timeout,
-		CORSOrigins:    o.cors,
-		FrameAncestors: o.frameAncestors,
-		AdminToken:     o.adminToken,
-		Dev:            o.dev,
+		Addr:             o.addr,
+		Log:              log,
+		SearchTimeout:    o.timeout,
+		CORSOrigins:      o.cors,
+		FrameAncestors:   o.frameAncestors,
+		AdminToken:       o.adminToken,
+		Dev:              o.dev,
+		MaxSearches:      o.maxSearches,
+		MaxHeavySearches: o.maxHeavy,
+		MaxConns:         o.maxConns,
+		IdleTimeout:      o.idleTimeout,
+		MetricsAddr:      o.metricsAddr,
+		MetricsToken:     o.metricsToken,
 		Open: func(ctx context.Context) (server.Searcher, error) {
 			return search.Open(ctx, o.dir, o.engine...)
 		},
@@ -106,7 +126,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		eng.Close()
 		return err
 	}
-	log.Info().Str("url", srv.URL()).Uint64("documents", eng.DocCount()).Dur("startup", time.Since(start)).Msg("serving")
+	log.Info().Str("url", srv.URL()).Str("metrics", srv.MetricsURL()).Uint64("documents", eng.DocCount()).Dur("startup", time.Since(start)).Msg("serving")
 	if env.OnListen != nil {
 		env.OnListen(srv.URL())
 	}
