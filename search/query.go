@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -252,6 +253,10 @@ func (p *parsedQuery) addWord(c clause, negated bool, pendingOr *bool, terms *in
 		p.notice(fmt.Sprintf("Only the first %d words were used.", MaxTerms))
 		return
 	}
+	if p.repeats(c, negated, *pendingOr) {
+		*pendingOr = false
+		return // a word said twice means it once
+	}
 	*terms++
 	switch {
 	case negated:
@@ -427,4 +432,25 @@ func nearestOption(c *index.Category, typed string, known func(cat, value string
 		return "", false
 	}
 	return best, true
+}
+
+// repeats reports whether c, about to be added, is already in the query
+// where it would go: the same word, phrase or prefix in the same fields,
+// as a group of its own, an alternative of the last group or an exclusion.
+func (p *parsedQuery) repeats(c clause, negated, or bool) bool {
+	same := func(d clause) bool {
+		return d.text == c.text && d.phrase == c.phrase && d.prefix == c.prefix && slices.Equal(d.fields, c.fields)
+	}
+	switch {
+	case negated:
+		return slices.ContainsFunc(p.excluded, same)
+	case or:
+		return len(p.groups) > 0 && slices.ContainsFunc(p.groups[len(p.groups)-1], same)
+	}
+	for _, g := range p.groups {
+		if len(g) == 1 && same(g[0]) {
+			return true
+		}
+	}
+	return false
 }

@@ -284,6 +284,24 @@ func TestParseQueryLenient(t *testing.T) {
 
 // TestParseQueryNoNotice checks that queries in the language are read
 // without notices.
+// TestParseQueryRepeats checks that a word said twice is read once, so
+// that repeating it costs nothing.
+func TestParseQueryRepeats(t *testing.T) {
+	for q, want := range map[string]int{
+		"alexa alexa":                1,
+		`"wake word" "wake word"`:    1,
+		"a OR a b":                   2,
+		"title:alexa alexa":          2,
+		"-hack -hack alexa":          2,
+		strings.Repeat("crash ", 40): 1,
+	} {
+		p := parseQuery(q)
+		if n := len(p.groups) + len(p.excluded); n != want {
+			t.Errorf("%q: %d groups and exclusions, want %d", q, n, want)
+		}
+	}
+}
+
 func TestParseQueryNoNotice(t *testing.T) {
 	for _, q := range []string{"wake word", `"wake word"`, "alexa -hack", "title:boeing", "recor*", "a OR b", "consequence:death x", "10:30 http://x"} {
 		if p := parseQuery(q); len(p.notices) > 0 {
