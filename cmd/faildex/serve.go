@@ -13,6 +13,7 @@ import (
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
 	"github.com/faildex/faildex/server"
+	"github.com/rs/zerolog"
 )
 
 // listFlag is a repeatable, comma-separated string flag.
@@ -39,6 +40,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Second, "time limit of one request's search")
 	dev := fs.Bool("dev", false, "re-read templates from ./web on every request")
 	reading := addReadingFlags(fs)
+	fetch := addFetchFlags(fs, "index-from")
+	poll := fs.Duration("poll", 0, "with --index-from: check the source this often and switch to new artifacts (0: only at start)")
+	drain := fs.Duration("drain", 0, "on SIGTERM, keep answering this long while /readyz says 503, before closing (behind a load balancer: a few health-check intervals)")
+	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "on SIGTERM, the longest wait for requests in flight")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -50,6 +55,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	return serve(ctx, env, serveOptions{
 		dir: *dir, addr: *addr, paths: paths, cors: cors, frameAncestors: *frame,
 		adminToken: *token, timeout: *timeout, dev: *dev, engine: opts,
+		fetch: fetch, poll: *poll, drain: *drain, drainTimeout: *drainTimeout,
 	})
 }
 
@@ -62,10 +68,17 @@ type serveOptions struct {
 	timeout        time.Duration
 	dev            bool
 	engine         []search.Option // how queries are read
+	// A replica reads its index from fetch's source (see follow.go).
+	fetch               fetchFlags
+	poll                time.Duration
+	drain, drainTimeout time.Duration
 }
 
 func serve(ctx context.Context, env *Env, o serveOptions) error {
 	log := env.Log
+	if *o.fetch.from != "" {
+		return serveReplica(ctx, env, o)
+	}
 	if !index.Exists(o.dir) {
 		paths := o.paths
 		if len(paths) == 0 {
@@ -86,18 +99,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		}
 		return err
 	}
-	srv, err := server.New(server.Config{
-		Addr:           o.addr,
-		Log:            log,
-		SearchTimeout:  o.timeout,
-		CORSOrigins:    o.cors,
-		FrameAncestors: o.frameAncestors,
-		AdminToken:     o.adminToken,
-		Dev:            o.dev,
-		Open: func(ctx context.Context) (server.Searcher, error) {
-			return search.Open(ctx, o.dir, o.engine...)
-		},
-	}, eng)
+	srv, err := server.New(o.serverConfig(log), eng)
 	if err != nil {
 		eng.Close()
 		return err
@@ -110,7 +112,31 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 	if env.OnListen != nil {
 		env.OnListen(srv.URL())
 	}
+	return run(ctx, env, srv)
+}
 
+// serverConfig is the server's configuration; the engine reopens o.dir.
+func (o serveOptions) serverConfig(log zerolog.Logger) server.Config {
+	return server.Config{
+		Addr:           o.addr,
+		Log:            log,
+		SearchTimeout:  o.timeout,
+		CORSOrigins:    o.cors,
+		FrameAncestors: o.frameAncestors,
+		AdminToken:     o.adminToken,
+		Dev:            o.dev,
+		DrainDelay:     o.drain,
+		DrainTimeout:   o.drainTimeout,
+		Open: func(ctx context.Context) (server.Searcher, error) {
+			return search.Open(ctx, o.dir, o.engine...)
+		},
+	}
+}
+
+// run serves until ctx is cancelled (SIGINT, SIGTERM), reloading the index
+// on SIGHUP.
+func run(ctx context.Context, env *Env, srv *server.Server) error {
+	log := env.Log
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -126,7 +152,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 			}
 		}
 	}()
-	err = srv.Serve(ctx)
+	err := srv.Serve(ctx)
 	log.Info().Msg("stopped")
 	return err
 }
