@@ -13,13 +13,6 @@ import (
 	"github.com/faildex/faildex/search"
 )
 
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request, eng Searcher) error {
-	if eng.DocCount() == 0 {
-		return &httpError{status: http.StatusServiceUnavailable, msg: "the index is empty"}
-	}
-	return writeJSON(w, r, http.StatusOK, map[string]any{"status": "ready", "documents": eng.DocCount()})
-}
-
 // runSearch parses the request's parameters and runs the search on eng.
 func runSearch(r *http.Request, eng Searcher) (search.Request, *search.Result, error) {
 	req, err := search.FromValues(r.URL.Query())

@@ -54,12 +54,19 @@ func (h *handle) release() {
 // flight finish on the engine they started with, which is closed once the
 // last of them is done.
 type holder struct {
-	cur atomic.Pointer[handle]
-	mu  sync.Mutex // serialises swaps
+	cur    atomic.Pointer[handle]
+	mu     sync.Mutex  // serialises swaps
+	opened atomic.Bool // an engine was made current once
 }
 
+// newHolder holds s; a nil s (a replica waiting for its first generation)
+// answers errNotReady until swap.
 func newHolder(s Searcher) *holder {
 	h := &holder{}
+	if s == nil {
+		return h
+	}
+	h.opened.Store(true)
 	hd := &handle{s: s}
 	hd.refs.Store(1)
 	h.cur.Store(hd)
@@ -74,6 +81,9 @@ func (h *holder) acquire() (Searcher, func(), error) {
 	for i := 0; i < 1000; i++ {
 		hd := h.cur.Load()
 		if hd == nil {
+			if !h.opened.Load() {
+				return nil, nil, errNotReady
+			}
 			return nil, nil, errClosed
 		}
 		if hd.tryAcquire() {
@@ -91,6 +101,7 @@ func (h *holder) swap(s Searcher) {
 	defer h.mu.Unlock()
 	hd := &handle{s: s}
 	hd.refs.Store(1)
+	h.opened.Store(true)
 	if old := h.cur.Swap(hd); old != nil {
 		old.release()
 	}

@@ -39,7 +39,7 @@ func (s *Server) routeTable() []route {
 
 		// Operations.
 		{name: "healthz", path: "/healthz", methods: read, h: http.HandlerFunc(handleHealthz)},
-		{name: "readyz", path: "/readyz", methods: read, json: true, h: s.withEngine(s.handleReady)},
+		{name: "readyz", path: "/readyz", methods: read, json: true, h: s.handle(s.handleReady)},
 		{name: "admin_reload", path: "/admin/reload", methods: []string{http.MethodPost}, json: true, h: s.handle(s.handleReload)},
 
 		// What lets other sites and programs use faildex: the OpenAPI

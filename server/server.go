@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -59,6 +60,11 @@ type Config struct {
 	MetricsToken string
 	// Open opens the current index as a new Searcher; Reload uses it.
 	Open func(ctx context.Context) (Searcher, error)
+	// DrainDelay is how long the server keeps answering, not ready (see
+	// /readyz), once told to stop, so that load balancers stop sending it
+	// requests first (default 0). DrainTimeout then bounds the wait for
+	// requests in flight (default 10 s).
+	DrainDelay, DrainTimeout time.Duration
 	// Dev re-reads templates from disk on every request.
 	Dev bool
 	// WebDir is the web directory read in Dev mode (default "web").
@@ -85,6 +91,7 @@ type Server struct {
 	done      chan struct{}
 
 	reloadMu sync.Mutex
+	draining atomic.Bool // set once Serve is told to stop (see drain)
 }
 
 // New returns a server over s. It does not listen yet.
@@ -94,6 +101,9 @@ func New(cfg Config, s Searcher) (*Server, error) {
 	}
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = 5 * time.Second
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
 	}
 	if cfg.FrameAncestors == "" {
 		cfg.FrameAncestors = "*"
@@ -212,8 +222,10 @@ const (
 	maxURLBytes    = 4096
 )
 
-// Serve serves until ctx is cancelled, then shuts down gracefully, letting
-// requests in flight finish (up to 10 s), and closes the engine.
+// Serve serves until ctx is cancelled, then shuts down gracefully: it stops
+// being ready and keeps answering for Config.DrainDelay, stops accepting
+// connections, lets requests in flight finish (up to Config.DrainTimeout)
+// and closes the engine.
 func (s *Server) Serve(ctx context.Context) error {
 	if s.ln == nil {
 		if err := s.Listen(); err != nil {
@@ -246,7 +258,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	s.drain()
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
 	defer cancel()
 	err := s.srv.Shutdown(sctx)
 	s.engines.close()

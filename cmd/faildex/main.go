@@ -4,14 +4,20 @@
 //	faildex index  [--index DIR] [--strict] [PATH ...]
 //	    build the index from report files (default PATH: data)
 //	faildex serve  [--index DIR] [--addr HOST:PORT] [--cors-origin ORIGIN] [--frame-ancestors SRC]
-//	               [--admin-token TOKEN] [--timeout D] [--dev] [PATH ...]
-//	    serve the search UI and API, building the index from PATHs first if there is none
+//	               [--admin-token TOKEN] [--timeout D] [--dev] [--drain D] [--drain-timeout D]
+//	               [--index-from SOURCE [--poll D]] [PATH ...]
+//	    serve the search UI and API, building the index from PATHs first if there is none,
+//	    or, with --index-from, following the artifacts a writer publishes
 //	faildex search [--index DIR] [--json] [--facets] QUERY [category=option ...] [from=|to=|sort=|page=|size=VALUE ...]
 //	    search the index from the command line
 //	faildex show   [--index DIR] ID
 //	    print one incident as JSON
 //	faildex export [--index DIR]
 //	    write every incident as JSON Lines
+//	faildex pack   [--index DIR] --out FILE|DIR/
+//	    write the current generation as one artifact file with its SHA-256
+//	faildex unpack --from SOURCE [--index DIR] [--fetch-max-bytes N] [--fetch-timeout D]
+//	    install an artifact from a path or http(s) URL after verifying it
 //	faildex gen    --out DIR [--n N] [--seed S] [--corpus DIR] [--workers W]
 //	    write a synthetic corpus learnt from real reports
 //	faildex bench  [--n N[,N...]] [--out DIR] [--reps R] [--seed S] [--corpus DIR] [--peers] [--rebuild] [--svg FILE]
@@ -72,6 +78,8 @@ var commands = []command{
 	{"search", "search the index from the command line (a table, or the API's JSON with --json)", runSearch},
 	{"show", "print one incident as JSON", runShow},
 	{"export", "write every incident as JSON Lines", runExport},
+	{"pack", "write the current index generation as one verified artifact file", runPack},
+	{"unpack", "install an index artifact from a path or URL, verified", runUnpack},
 	{"gen", "write a synthetic corpus of reports (for benchmarks)", runGen},
 	{"bench", "measure build and query speed on a synthetic corpus", runBench},
 	{"load", "load-test a running faildex server on this machine (loopback only)", runLoad},

@@ -13,6 +13,7 @@ import (
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
 	"github.com/faildex/faildex/server"
+	"github.com/rs/zerolog"
 )
 
 // listFlag is a repeatable, comma-separated string flag.
@@ -45,6 +46,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address only (e.g. 127.0.0.1:9090) instead of --addr")
 	metricsToken := fs.String("metrics-token", env.Getenv("FAILDEX_METRICS_TOKEN"), "bearer token /metrics requires (env FAILDEX_METRICS_TOKEN; empty: none)")
 	reading := addReadingFlags(fs)
+	fetch := addFetchFlags(fs, "index-from")
+	poll := fs.Duration("poll", 0, "with --index-from: check the source this often and switch to new artifacts (0: only at start)")
+	drain := fs.Duration("drain", 0, "on SIGTERM, keep answering this long while /readyz says 503, before closing (behind a load balancer: a few health-check intervals)")
+	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "on SIGTERM, the longest wait for requests in flight")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -58,6 +63,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		adminToken: *token, timeout: *timeout, dev: *dev, engine: opts,
 		maxSearches: *maxSearches, maxHeavy: *maxHeavy, maxConns: *maxConns, idleTimeout: *idle,
 		metricsAddr: *metricsAddr, metricsToken: *metricsToken,
+		fetch: fetch, poll: *poll, drain: *drain, drainTimeout: *drainTimeout,
 	})
 }
 
@@ -76,10 +82,17 @@ type serveOptions struct {
 	idleTimeout    time.Duration
 	metricsAddr    string
 	metricsToken   string
+	// A replica reads its index from fetch's source (see follow.go).
+	fetch               fetchFlags
+	poll                time.Duration
+	drain, drainTimeout time.Duration
 }
 
 func serve(ctx context.Context, env *Env, o serveOptions) error {
 	log := env.Log
+	if *o.fetch.from != "" {
+		return serveReplica(ctx, env, o)
+	}
 	if !index.Exists(o.dir) {
 		paths := o.paths
 		if len(paths) == 0 {
@@ -100,24 +113,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		}
 		return err
 	}
-	srv, err := server.New(server.Config{
-		Addr:             o.addr,
-		Log:              log,
-		SearchTimeout:    o.timeout,
-		CORSOrigins:      o.cors,
-		FrameAncestors:   o.frameAncestors,
-		AdminToken:       o.adminToken,
-		Dev:              o.dev,
-		MaxSearches:      o.maxSearches,
-		MaxHeavySearches: o.maxHeavy,
-		MaxConns:         o.maxConns,
-		IdleTimeout:      o.idleTimeout,
-		MetricsAddr:      o.metricsAddr,
-		MetricsToken:     o.metricsToken,
-		Open: func(ctx context.Context) (server.Searcher, error) {
-			return search.Open(ctx, o.dir, o.engine...)
-		},
-	}, eng)
+	srv, err := server.New(o.serverConfig(log), eng)
 	if err != nil {
 		eng.Close()
 		return err
@@ -130,7 +126,37 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 	if env.OnListen != nil {
 		env.OnListen(srv.URL())
 	}
+	return run(ctx, env, srv)
+}
 
+// serverConfig is the server's configuration; the engine reopens o.dir.
+func (o serveOptions) serverConfig(log zerolog.Logger) server.Config {
+	return server.Config{
+		Addr:             o.addr,
+		Log:              log,
+		SearchTimeout:    o.timeout,
+		CORSOrigins:      o.cors,
+		FrameAncestors:   o.frameAncestors,
+		AdminToken:       o.adminToken,
+		Dev:              o.dev,
+		DrainDelay:       o.drain,
+		DrainTimeout:     o.drainTimeout,
+		MaxSearches:      o.maxSearches,
+		MaxHeavySearches: o.maxHeavy,
+		MaxConns:         o.maxConns,
+		IdleTimeout:      o.idleTimeout,
+		MetricsAddr:      o.metricsAddr,
+		MetricsToken:     o.metricsToken,
+		Open: func(ctx context.Context) (server.Searcher, error) {
+			return search.Open(ctx, o.dir, o.engine...)
+		},
+	}
+}
+
+// run serves until ctx is cancelled (SIGINT, SIGTERM), reloading the index
+// on SIGHUP.
+func run(ctx context.Context, env *Env, srv *server.Server) error {
+	log := env.Log
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -146,7 +172,7 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 			}
 		}
 	}()
-	err = srv.Serve(ctx)
+	err := srv.Serve(ctx)
 	log.Info().Msg("stopped")
 	return err
 }
