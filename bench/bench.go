@@ -58,8 +58,8 @@ const (
 // synthetic corpus like the ones above: Misspelled is "configuration" (in
 // about two reports in five) with two letters swapped, a word of 9 runes or
 // more and so corrected within two edits; Question has four stop words and
-// four words found together in about one report in twenty, the last one
-// still being typed; Unfinished is the start of "configuration",
+// four words that about two reports in five have together (counting the
+// synonyms of "offline"), the last one still being typed; Unfinished is the start of "configuration",
 // "confirmed" and their kin; Synonym has synonyms in synonyms.txt that the
 // reports use ("down", "offline", "unavailable", "disruption", "downtime").
 const (
