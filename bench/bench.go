@@ -33,6 +33,14 @@ type Class struct {
 	// ExportLimit instead.
 	Req         search.Request
 	ExportLimit int
+	// Suggest classes time Engine.Suggest for Req.Query (the default
+	// number of suggestions) instead of Engine.Search.
+	Suggest bool
+	// Reading marks classes that time how faildex reads a query (typos,
+	// completions, synonyms, suggestions): the peers, which match words
+	// as written, skip them, and the mixed throughput leaves them out so
+	// that it stays comparable with earlier runs.
+	Reading bool
 }
 
 // Words and filters of the query classes, picked on the synthetic corpus
@@ -44,6 +52,21 @@ const (
 	CommonWord = "software"
 	FilterWord = "outage"
 	DeepWord   = "system"
+)
+
+// Words of the classes that time how queries are read, picked on the
+// synthetic corpus like the ones above: Misspelled is "configuration" (in
+// about two reports in five) with two letters swapped, a word of 9 runes or
+// more and so corrected within two edits; Question has four stop words and
+// four words that about two reports in five have together (counting the
+// synonyms of "offline"), the last one still being typed; Unfinished is the start of "configuration",
+// "confirmed" and their kin; Synonym has synonyms in synonyms.txt that the
+// reports use ("down", "offline", "unavailable", "disruption", "downtime").
+const (
+	Misspelled = "configuraiton"
+	Question   = "why did the software update take systems offline"
+	Unfinished = "confi"
+	Synonym    = "outage"
 )
 
 // Classes returns the fixed query set.
@@ -62,6 +85,16 @@ func Classes() []Class {
 		{Name: "deep_page", Desc: "word " + DeepWord + ", relevance, page 100 (hits 1981-2000)",
 			Req: search.Request{Query: DeepWord, Page: 100}},
 		{Name: "export_1000", Desc: "1,000 full incidents as JSON Lines (index.Each)", ExportLimit: 1000},
+		{Name: "misspelled", Desc: "word " + Misspelled + " (no report has it; corrected), relevance, all facets",
+			Req: search.Request{Query: Misspelled}, Reading: true},
+		{Name: "question", Desc: `8-word question "` + Question + `", relevance, all facets`,
+			Req: search.Request{Query: Question}, Reading: true},
+		{Name: "unfinished", Desc: "word being typed " + Unfinished + " (completed), relevance, all facets",
+			Req: search.Request{Query: Unfinished}, Reading: true},
+		{Name: "synonym", Desc: "word " + Synonym + " and its synonyms, relevance, all facets",
+			Req: search.Request{Query: Synonym}, Reading: true},
+		{Name: "suggest", Desc: "suggestions for " + Unfinished + " (Engine.Suggest: completions and incidents)",
+			Req: search.Request{Query: Unfinished}, Suggest: true, Reading: true},
 	}
 }
 
@@ -93,7 +126,7 @@ type Stats struct {
 	// latency, it hardly depends on what else the machine is running. 0 when
 	// the work is done in another process (PostgreSQL).
 	CPU   float64 `json:"cpu_ms,omitempty"`
-	Total uint64  `json:"total"` // matching reports (or exported)
+	Total uint64  `json:"total"` // matching reports (or exported, or suggested incidents)
 	// Counts fingerprints the facet counts, for agreement checks.
 	Counts map[string]uint64 `json:"counts,omitempty"`
 	// Approx marks a peer's class whose results are expected to differ from
@@ -300,8 +333,18 @@ func dirBytes(dir string) int64 {
 var errStop = errors.New("stop")
 
 // once runs one request of a class and returns the number of reports it
-// matched (or exported) and its facet counts.
+// matched (or exported, or suggested) and its facet counts.
 func once(ctx context.Context, eng *search.Engine, c Class, w io.Writer) (uint64, map[string]uint64, error) {
+	if c.Suggest {
+		sg, err := eng.Suggest(ctx, c.Req.Query, 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := json.NewEncoder(w).Encode(sg); err != nil {
+			return 0, nil, err
+		}
+		return uint64(len(sg.Incidents)), nil, nil
+	}
 	if c.ExportLimit > 0 {
 		n := 0
 		err := eng.Index().Each(ctx, nil, func(in *index.Incident) error {
@@ -395,11 +438,11 @@ func Percentiles(d []time.Duration) (p50, p95, p99, mean float64) {
 }
 
 // mixed runs the search classes round-robin from 4 goroutines for d and
-// returns requests per second.
+// returns requests per second. Reading classes are left out (see Class).
 func mixed(ctx context.Context, eng *search.Engine, d time.Duration) (float64, error) {
 	var classes []Class
 	for _, c := range Classes() {
-		if c.ExportLimit == 0 {
+		if c.ExportLimit == 0 && !c.Reading {
 			classes = append(classes, c)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/faildex/faildex/search"
 )
 
 // TestSmoke runs the whole benchmark on a tiny corpus: generation, build,
@@ -35,8 +37,13 @@ func TestSmoke(t *testing.T) {
 			if s.Total != 150 {
 				t.Errorf("exported %d, want all 150", s.Total)
 			}
+		default:
+			if s.Total == 0 {
+				t.Errorf("%s matched nothing", s.Class)
+			}
 		}
 	}
+	checkReading(t, cfg)
 	// A second run reuses the corpus and the index.
 	rep2, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -50,5 +57,47 @@ func TestSmoke(t *testing.T) {
 	WriteSVG(&svg, []*Report{rep})
 	if !strings.Contains(table.String(), "landing") || !strings.HasPrefix(svg.String(), "<svg") {
 		t.Errorf("table or plot incomplete:\n%s", table.String())
+	}
+}
+
+// checkReading checks that the classes timing how queries are read do what
+// they are named for on the corpus of cfg, whose index Run has built.
+func checkReading(t *testing.T, cfg Config) {
+	t.Helper()
+	ctx := context.Background()
+	eng, err := search.Open(ctx, IndexDir(cfg.Dir, cfg.Seed, cfg.N))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	res := func(q string) *search.Result {
+		t.Helper()
+		r, err := eng.Search(ctx, search.Request{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// The misspelled word is in no report, and is corrected.
+	if r := res(`"` + Misspelled + `"`); r.Total != 0 {
+		t.Errorf("%d reports have %q", r.Total, Misspelled)
+	}
+	if r := res(Misspelled); r.Suggestion == "" {
+		t.Errorf("%q not corrected", Misspelled)
+	}
+	// The unfinished word is in no report, and is completed.
+	if r := res(Unfinished + " "); r.Total != 0 {
+		t.Errorf("%d reports have %q", r.Total, Unfinished)
+	}
+	// The synonyms widen the word.
+	if word, all := res(`"`+Synonym+`"`).Total, res(Synonym).Total; all <= word {
+		t.Errorf("%q matches %d reports, as written %d", Synonym, all, word)
+	}
+	sg, err := eng.Suggest(ctx, Unfinished, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sg.Completions) == 0 || len(sg.Incidents) == 0 {
+		t.Errorf("suggestions for %q: %d completions, %d incidents", Unfinished, len(sg.Completions), len(sg.Incidents))
 	}
 }

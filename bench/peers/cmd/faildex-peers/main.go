@@ -143,6 +143,9 @@ func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines 
 		}
 		out.Info = append(out.Info, fmt.Sprintf("%s: ready in %.1f s (load or reuse)", name, time.Since(start).Seconds()))
 		for _, c := range bench.Classes() {
+			if c.Reading {
+				continue // typos, completions and synonyms are faildex's own
+			}
 			st, err := timeClass(ctx, p, c, reps)
 			if err != nil {
 				p.Close()
