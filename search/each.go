@@ -25,7 +25,7 @@ func (e *Engine) Each(ctx context.Context, req Request, fn func(*index.Incident)
 	if err != nil {
 		return e.searchErr(err)
 	}
-	docs, err := e.matchOrder(ctx, p, prod, ms.context(""))
+	docs, err := e.matchOrder(ctx, p, prod, ms.context(""), 0)
 	if err != nil {
 		return e.searchErr(err)
 	}

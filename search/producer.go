@@ -99,22 +99,26 @@ func (e *Engine) pageHits(ctx context.Context, p *plan, prod producer, matched *
 	return e.referenceHits(ctx, p, total)
 }
 
-// matchOrder returns every document of matched in the request's order from
-// the producer, which must not be producerReference (it pages through
-// bleve's hits instead: referenceEach).
-func (e *Engine) matchOrder(ctx context.Context, p *plan, prod producer, matched *roaring.Bitmap) ([]uint32, error) {
+// matchOrder returns the first k documents of matched (all of them when k
+// is 0 or less) in the request's order from the producer, which must not
+// be producerReference (it pages through bleve's hits instead:
+// referenceEach).
+func (e *Engine) matchOrder(ctx context.Context, p *plan, prod producer, matched *roaring.Bitmap, k int) ([]uint32, error) {
 	total := matched.GetCardinality()
+	if k <= 0 || uint64(k) > total {
+		k = int(total)
+	}
 	var best []scored
 	switch prod {
 	case producerOrder:
-		return e.ordered(ctx, p, matched, 0, -1)
+		return e.ordered(ctx, p, matched, 0, k)
 	case producerPostings:
 		var err error
-		if best, err = e.score(ctx, p, p.tree, matched, int(total)); err != nil {
+		if best, err = e.score(ctx, p, p.tree, matched, k); err != nil {
 			return nil, err
 		}
 	case producerSearcher:
-		sc, err := e.scanSearcher(ctx, p, int(total), false)
+		sc, err := e.scanSearcher(ctx, p, k, false)
 		if err != nil {
 			return nil, err
 		}

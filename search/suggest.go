@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -57,12 +58,8 @@ func (e *Engine) Suggest(ctx context.Context, q string, n int) (*Suggestions, er
 	if out.Completions, err = e.completions(ctx, q, n); err != nil {
 		return nil, err
 	}
-	res, err := e.top(ctx, Request{Query: q, Size: n})
-	if err != nil {
+	if out.Incidents, err = e.topTitles(ctx, Request{Query: q, Size: n}); err != nil {
 		return nil, err
-	}
-	for _, h := range res {
-		out.Incidents = append(out.Incidents, SuggestedIncident{ID: h.ID, Title: h.Title, TitleHTML: h.TitleHTML, Published: h.Published})
 	}
 	return out, nil
 }
@@ -116,8 +113,11 @@ func (e *Engine) completions(ctx context.Context, q string, n int) ([]Completion
 	return out, nil
 }
 
-// top returns the first page of hits of req by relevance, without facets.
-func (e *Engine) top(ctx context.Context, req Request) ([]Hit, error) {
+// topTitles returns the titles of the first page of hits of req by
+// relevance, without facets, read from the incidents' cards: a search box
+// shows titles, not fragments.
+func (e *Engine) topTitles(ctx context.Context, req Request) ([]SuggestedIncident, error) {
+	out := []SuggestedIncident{}
 	p, err := e.plan(ctx, req)
 	if err != nil {
 		return nil, err
@@ -128,9 +128,42 @@ func (e *Engine) top(ctx context.Context, req Request) ([]Hit, error) {
 		return nil, err
 	}
 	matched := ms.context("")
-	total := matched.GetCardinality()
-	if total == 0 {
-		return nil, nil
+	if matched.IsEmpty() {
+		return out, nil
 	}
-	return e.pageHits(ctx, p, prod, matched, total)
+	if prod == producerReference {
+		hits, err := e.pageHits(ctx, p, prod, matched, matched.GetCardinality())
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hits {
+			out = append(out, SuggestedIncident{ID: h.ID, Title: h.Title, TitleHTML: h.TitleHTML, Published: h.Published})
+		}
+		return out, nil
+	}
+	docs, err := e.matchOrder(ctx, p, prod, matched, req.Size)
+	if err != nil {
+		return nil, err
+	}
+	titles := p.terms.forField("title")
+	for _, d := range docs {
+		b, err := e.segs.stored(d, index.FieldCard)
+		if err != nil {
+			return nil, err
+		}
+		var c index.Card
+		if b != nil {
+			if c, err = index.DecodeCard(b); err != nil {
+				return nil, fmt.Errorf("search: document %d: card: %w", d, err)
+			}
+		} else {
+			in, err := e.storedIncident(d)
+			if err != nil {
+				return nil, err
+			}
+			c = index.CardOf(in)
+		}
+		out = append(out, SuggestedIncident{ID: c.ID, Title: c.Title, TitleHTML: markAll(c.Title, e.spans(c.Title, titles)), Published: c.Published})
+	}
+	return out, nil
 }
