@@ -238,8 +238,15 @@ func TestServeAPI(t *testing.T) {
 	if res.Total == 0 || !strings.Contains(res.Hits[0].Title, "Alexa") {
 		t.Errorf("wake word: top hit %+v, want the Alexa incident", res.Hits)
 	}
+	// A query is never refused: an unbalanced quote is read as words, with
+	// a notice. A request the engine cannot answer is a 400 naming its
+	// parameter.
 	status, body = inst.get(t, "/api/v1/search?q=%22unbalanced")
-	if status != http.StatusBadRequest || !strings.Contains(body, `"param":"q"`) {
-		t.Errorf("bad query: status %d body %s", status, body)
+	if status != http.StatusOK || !strings.Contains(body, "A quote was not closed") {
+		t.Errorf("unbalanced quote: status %d body %s", status, body)
+	}
+	status, body = inst.get(t, "/api/v1/search?q=wake&sort=sideways")
+	if status != http.StatusBadRequest || !strings.Contains(body, `"param":"sort"`) {
+		t.Errorf("bad sort: status %d body %s", status, body)
 	}
 }
