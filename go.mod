@@ -35,12 +35,13 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	// The progress bar of `faildex index` on a terminal.
 	github.com/schollz/progressbar/v3 v3.19.1
-	golang.org/x/net v0.57.0
+	golang.org/x/net v0.59.0
 )
 
-require golang.org/x/text v0.40.0
+require golang.org/x/text v0.42.0
 
 require (
+	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
 	github.com/blevesearch/geo v0.2.6 // indirect
@@ -79,7 +80,19 @@ require (
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/rs/xid v1.6.0 // indirect
 	go.etcd.io/bbolt v1.4.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
-	golang.org/x/term v0.45.0 // indirect
+	golang.org/x/exp/typeparams v0.0.0-20231108232855-2478ac86f678 // indirect
+	golang.org/x/mod v0.41.0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/term v0.46.0 // indirect
+	golang.org/x/tools v0.51.0 // indirect
 	google.golang.org/protobuf v1.36.6 // indirect
+	honnef.co/go/tools v0.8.2 // indirect
 )
+
+// `go tool staticcheck ./...` (test.sh). v0.8.2 (staticcheck 2026.2.2) is the
+// newest release the module proxy here serves, and is built for Go 1.26 (its
+// go.mod says go 1.26.0), so it type-checks this module's go 1.26.8 code. Its
+// golang.org/x/tools v0.51.0 raises x/net, x/sys, x/term and x/text to the
+// versions above.
+tool honnef.co/go/tools/cmd/staticcheck

@@ -178,15 +178,11 @@ func LoadResults(dir string) ([]*Report, error) {
 	}
 	var out []*Report
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		r, err := LoadResult(f)
 		if err != nil {
 			return nil, err
 		}
-		var r Report
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		out = append(out, &r)
+		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].N < out[j].N })
 	return out, nil

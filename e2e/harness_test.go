@@ -248,4 +248,8 @@ func TestServeAPI(t *testing.T) {
 	if status != http.StatusBadRequest || !strings.Contains(body, `"param":"sizee"`) {
 		t.Errorf("misspelled parameter: status %d body %s", status, body)
 	}
+	status, body = inst.get(t, "/api/v1/search?q=wake&sort=sideways")
+	if status != http.StatusBadRequest || !strings.Contains(body, `"param":"sort"`) {
+		t.Errorf("bad sort: status %d body %s", status, body)
+	}
 }

@@ -179,7 +179,6 @@ type writer struct {
 	topic *chain
 	arts  []int64
 	cite  int
-	b     []byte
 }
 
 func (w *writer) sentence() string {

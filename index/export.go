@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -50,20 +51,30 @@ func (ix *Index) Each(ctx context.Context, q query.Query, fn func(*Incident) err
 		if err != nil {
 			return err
 		}
-		for _, h := range res.Hits {
-			in, err := IncidentFromFields(h.Fields)
-			if err != nil {
-				return fmt.Errorf("%s: %w", h.ID, err)
-			}
-			if err := fn(&in); err != nil {
-				return err
-			}
+		if err := EachHit(res.Hits, fn); err != nil {
+			return err
 		}
 		if len(res.Hits) < pageSize {
 			return nil
 		}
 		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}
+}
+
+// EachHit calls fn with the incident stored in each hit, in order (the
+// FieldStored field must have been requested). An incident that does not
+// decode is an error naming its hit's id.
+func EachHit(hits bsearch.DocumentMatchCollection, fn func(*Incident) error) error {
+	for _, h := range hits {
+		in, err := IncidentFromFields(h.Fields)
+		if err != nil {
+			return fmt.Errorf("%s: %w", h.ID, err)
+		}
+		if err := fn(&in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ExportJSONL writes every incident as JSON Lines, the canonical form that

@@ -181,15 +181,6 @@ func TestParseQueryLimits(t *testing.T) {
 	}
 }
 
-// errorCase is an invalid query or request and where the problem is.
-type errorCase struct {
-	name  string
-	q     string
-	param string
-	pos   int
-	msg   string // a substring of the message
-}
-
 // wantError checks that err is an *Error with the case's Param, Pos and
 // message, wrapping ErrInvalidRequest.
 func wantError(tb testing.TB, err error, param string, pos int, msg string) *Error {

@@ -78,14 +78,8 @@ func (e *Engine) referenceEach(ctx context.Context, p *plan, fn func(*index.Inci
 		if err != nil {
 			return e.searchErr(err)
 		}
-		for _, h := range res.Hits {
-			in, err := index.IncidentFromFields(h.Fields)
-			if err != nil {
-				return fmt.Errorf("%s: %w", h.ID, err)
-			}
-			if err := fn(&in); err != nil {
-				return err
-			}
+		if err := index.EachHit(res.Hits, fn); err != nil {
+			return err
 		}
 		if len(res.Hits) < eachPage {
 			return nil

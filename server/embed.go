@@ -114,12 +114,7 @@ func (s *Server) handleEmbedJS(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/javascript; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=300")
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
+	writeStatic(w, r, "text/javascript; charset=utf-8", b)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"encoding/xml"
 	"fmt"
@@ -216,19 +215,7 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, eng Searcher
 		e.Categories = feedCategories(base, h)
 		f.Entries = append(f.Entries, e)
 	}
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", " ")
-	if err := enc.Encode(f); err != nil {
-		return err
-	}
-	buf.WriteByte('\n')
-	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
-	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
-	}
-	return nil
+	return writeXML(w, r, "application/atom+xml; charset=utf-8", f)
 }
 
 // feedCategories lists a hit's taxonomy options as feed categories; a

@@ -646,8 +646,8 @@ func TestHostileHTTP(t *testing.T) {
 			t.Errorf("preflight from the allowed origin: %d, Allow-Origin %q", status, h.Get("Access-Control-Allow-Origin"))
 		}
 		status, h = preflight("null")
-		if status != http.StatusForbidden {
-			t.Errorf("preflight from origin null: %d", status)
+		if status != http.StatusForbidden || h.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("preflight from origin null: %d, Allow-Origin %q", status, h.Get("Access-Control-Allow-Origin"))
 		}
 	})
 }

@@ -13,11 +13,6 @@ import (
 var openAPIDoc []byte
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=300")
-	if r.Method != http.MethodHead {
-		w.Write(openAPIDoc)
-	}
+	writeStatic(w, r, "application/json; charset=utf-8", openAPIDoc)
 	return nil
 }

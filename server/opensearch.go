@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -49,19 +48,7 @@ func (s *Server) handleOpenSearch(w http.ResponseWriter, r *http.Request) error 
 			{Type: "application/opensearchdescription+xml", Rel: "self", Template: base + "/opensearch.xml"},
 		},
 	}
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", " ")
-	if err := enc.Encode(d); err != nil {
-		return err
-	}
-	buf.WriteByte('\n')
-	w.Header().Set("Content-Type", "application/opensearchdescription+xml; charset=utf-8")
-	if r.Method != http.MethodHead {
-		w.Write(buf.Bytes())
-	}
-	return nil
+	return writeXML(w, r, "application/opensearchdescription+xml; charset=utf-8", d)
 }
 
 // HeadLinks are a page's own discovery links, rendered in its <head> by
