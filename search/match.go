@@ -129,33 +129,43 @@ func collect(ctx context.Context, r bindex.IndexReader, m mapping.IndexMapping, 
 		return nil, err
 	}
 	defer s.Close()
-	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
 	bm := roaring.New()
 	buf := make([]uint32, 0, 1024)
+	err = visit(ctx, s, func(d uint32, _ *bsearch.DocumentMatch) {
+		if buf = append(buf, d); len(buf) == cap(buf) {
+			bm.AddMany(buf)
+			buf = buf[:0]
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	bm.AddMany(buf)
+	return bm, nil
+}
+
+// visit calls fn with every match of s and its document number, checking
+// ctx every 1,024 matches; fn must not keep dm.
+func visit(ctx context.Context, s bsearch.Searcher, fn func(d uint32, dm *bsearch.DocumentMatch)) error {
+	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
 	for i := 0; ; i++ {
 		if i&1023 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		dm, err := s.Next(sctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if dm == nil {
-			break
+			return nil
 		}
-		n, err := docNum(dm.IndexInternalID)
+		d, err := docNum(dm.IndexInternalID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		buf = append(buf, n)
-		if len(buf) == cap(buf) {
-			bm.AddMany(buf)
-			buf = buf[:0]
-		}
+		fn(d, dm)
 		sctx.DocumentMatchPool.Put(dm)
 	}
-	bm.AddMany(buf)
-	return bm, nil
 }

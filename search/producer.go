@@ -74,29 +74,20 @@ func (e *Engine) pageHits(ctx context.Context, p *plan, prod producer, matched *
 	n := p.n
 	skip, k := (n.Page-1)*n.Size, n.Page*n.Size
 	switch prod {
+	case producerReference:
+		return e.referenceHits(ctx, p, total)
 	case producerOrder:
 		page, err := e.ordered(ctx, p, matched, skip, n.Size)
 		if err != nil {
 			return nil, err
 		}
 		return e.cardHits(ctx, p, page)
-	case producerPostings:
-		best, err := e.score(ctx, p, p.tree, matched, k)
-		if err != nil {
-			return nil, err
-		}
-		return e.storedHits(ctx, p, best[min(skip, len(best)):])
-	case producerSearcher:
-		sc, err := e.scanSearcher(ctx, p, k, false)
-		if err != nil {
-			return nil, err
-		}
-		if sc.count != total {
-			return nil, fmt.Errorf("search: bleve found %d incidents, the facet index %d", sc.count, total)
-		}
-		return e.storedHits(ctx, p, sc.best[min(skip, len(sc.best)):])
 	}
-	return e.referenceHits(ctx, p, total)
+	best, err := e.best(ctx, p, prod, matched, k)
+	if err != nil {
+		return nil, err
+	}
+	return e.storedHits(ctx, p, best[min(skip, len(best)):])
 }
 
 // matchOrder returns the first k documents of matched (all of them when k
@@ -104,34 +95,38 @@ func (e *Engine) pageHits(ctx context.Context, p *plan, prod producer, matched *
 // be producerReference (it pages through bleve's hits instead:
 // referenceEach).
 func (e *Engine) matchOrder(ctx context.Context, p *plan, prod producer, matched *roaring.Bitmap, k int) ([]uint32, error) {
-	total := matched.GetCardinality()
-	if k <= 0 || uint64(k) > total {
+	if total := matched.GetCardinality(); k <= 0 || uint64(k) > total {
 		k = int(total)
 	}
-	var best []scored
 	switch prod {
+	case producerReference:
+		return nil, fmt.Errorf("search: no match order from the %s producer", prod)
 	case producerOrder:
 		return e.ordered(ctx, p, matched, 0, k)
-	case producerPostings:
-		var err error
-		if best, err = e.score(ctx, p, p.tree, matched, k); err != nil {
-			return nil, err
-		}
-	case producerSearcher:
-		sc, err := e.scanSearcher(ctx, p, k, false)
-		if err != nil {
-			return nil, err
-		}
-		if sc.count != total {
-			return nil, fmt.Errorf("search: bleve found %d incidents, the facet index %d", sc.count, total)
-		}
-		best = sc.best
-	default:
-		return nil, fmt.Errorf("search: no match order from the %s producer", prod)
+	}
+	best, err := e.best(ctx, p, prod, matched, k)
+	if err != nil {
+		return nil, err
 	}
 	docs := make([]uint32, len(best))
 	for i, c := range best {
 		docs[i] = c.doc
 	}
 	return docs, nil
+}
+
+// best returns the k best matches by relevance from a scoring producer
+// (postings or searcher), best first.
+func (e *Engine) best(ctx context.Context, p *plan, prod producer, matched *roaring.Bitmap, k int) ([]scored, error) {
+	if prod == producerPostings {
+		return e.score(ctx, p, p.tree, matched, k)
+	}
+	sc, err := e.scanSearcher(ctx, p, k, false)
+	if err != nil {
+		return nil, err
+	}
+	if total := matched.GetCardinality(); sc.count != total {
+		return nil, fmt.Errorf("search: bleve found %d incidents, the facet index %d", sc.count, total)
+	}
+	return sc.best, nil
 }

@@ -254,26 +254,8 @@ func (e *Engine) moreLikeThis(ctx context.Context, terms []simTerm) (map[uint32]
 		return nil, err
 	}
 	defer s.Close()
-	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
-	for i := 0; ; i++ {
-		if i&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		dm, err := s.Next(sctx)
-		if err != nil {
-			return nil, err
-		}
-		if dm == nil {
-			break
-		}
-		d, err := docNum(dm.IndexInternalID)
-		if err != nil {
-			return nil, err
-		}
-		scores[d] = dm.Score
-		sctx.DocumentMatchPool.Put(dm)
+	if err := visit(ctx, s, func(d uint32, dm *bsearch.DocumentMatch) { scores[d] = dm.Score }); err != nil {
+		return nil, err
 	}
 	return scores, nil
 }

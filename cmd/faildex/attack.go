@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -367,16 +366,7 @@ func procStatus(pid int, field string) (int64, error) {
 
 func (r *attackReport) print(w io.Writer) {
 	fmt.Fprintf(w, "pathological attack on %s: %d clients for %.1f s, server deadline %.0f ms\n", r.URL, r.Clients, r.Duration, r.DeadlineMS)
-	var keys []string
-	for k := range r.Statuses {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, r.Statuses[k]))
-	}
-	fmt.Fprintf(w, "pathological %d requests (%s); max %.0f ms; answered after deadline+1 s or not at all: %d\n", r.Requests, strings.Join(parts, ", "), r.MaxMS, r.Late)
+	fmt.Fprintf(w, "pathological %d requests (%s); max %.0f ms; answered after deadline+1 s or not at all: %d\n", r.Requests, statusCounts(r.Statuses), r.MaxMS, r.Late)
 	for _, s := range r.Shapes {
 		fmt.Fprintf(w, "  %-30s n=%-4d p50 %7.0f ms, max %7.0f ms  %v\n", s.Name, s.N, s.P50, s.Max, s.Statuses)
 	}

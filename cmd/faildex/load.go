@@ -526,16 +526,7 @@ func (r *loadReport) print(w io.Writer) {
 	fmt.Fprintf(w, "load on %s: %d clients for %.1f s, %.0f%% pathological\n", r.URL, r.Clients, r.Duration, r.Pathological*100)
 	fmt.Fprintf(w, "requests     %d (%.0f/s)\n", r.Requests, r.Throughput)
 	fmt.Fprintf(w, "latency      p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.P50, r.P90, r.P99, r.Max)
-	var keys []string
-	for k := range r.Statuses {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, r.Statuses[k]))
-	}
-	fmt.Fprintf(w, "statuses     %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(w, "statuses     %s\n", statusCounts(r.Statuses))
 	fmt.Fprintf(w, "errors       %d (transport errors and 5xx); realistic requests not answered 200: %d\n", r.Errors, r.Unexpected)
 	for _, s := range r.ErrorSamples {
 		fmt.Fprintf(w, "  %s\n", s)
@@ -561,4 +552,18 @@ func truncatePath(p string) string {
 		return p[:77] + "..."
 	}
 	return p
+}
+
+// statusCounts lists status counts in the order of their names.
+func statusCounts(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %d", k, counts[k])
+	}
+	return strings.Join(parts, ", ")
 }
