@@ -24,7 +24,8 @@ type BuildOptions struct {
 	// Progress, if set, is called after each batch with the number of
 	// incidents indexed so far and the bytes of report text read.
 	Progress func(indexed int, textBytes int64)
-	// Problem receives each rejected report and each warning.
+	// Problem receives each rejected report, each warning and each file
+	// of a directory that was skipped.
 	Problem func(Problem)
 	// Duplicate is called when a later record replaces an earlier one with
 	// the same id.
@@ -39,6 +40,7 @@ type BuildStats struct {
 	Indexed    int
 	Rejected   int
 	Warnings   int
+	Skipped    int // files of directories not read (Problem.Skipped)
 	Duplicates int
 	TextBytes  int64
 	Gen        string
@@ -91,6 +93,11 @@ func buildGeneration(ctx context.Context, fail context.CancelCauseFunc, dir stri
 	start := time.Now()
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = defaultBatchSize
+	}
+	// Paths are checked before the build lock is taken: a named pipe
+	// among them is refused, not opened.
+	if err := CheckPaths(paths); err != nil {
+		return BuildStats{}, err
 	}
 	b, err := prepareBuild(dir, fail)
 	if err != nil {
@@ -238,12 +245,17 @@ type ingester struct {
 	st      BuildStats
 	sources map[string]string // "file:line" of each id's record so far
 	batches *batcher
+	// batchText is the text of the reports in the batch being filled.
+	batchText int64
 }
 
 func (ing *ingester) problem(p Problem) {
-	if p.Warning {
+	switch {
+	case p.Skipped:
+		ing.st.Skipped++
+	case p.Warning:
 		ing.st.Warnings++
-	} else {
+	default:
 		ing.st.Rejected++
 	}
 	if ing.opts.Problem != nil {
@@ -266,22 +278,40 @@ func (ing *ingester) record(ctx context.Context, r Record) error {
 		}
 	}
 	ing.sources[in.ID] = r.Source()
+	// A batch holds at most maxBatchText bytes of text, unless one report
+	// alone has more.
+	size := textSize(&in)
+	if ing.batchText > 0 && ing.batchText+size > maxBatchText {
+		if err := ing.flush(); err != nil {
+			return err
+		}
+	}
 	ing.batches.claim(in.ID, dup)
 	doc, err := Document(&in)
 	if err != nil {
 		ing.problem(Problem{File: r.File, Line: r.Line, Msg: err.Error()})
 		return nil
 	}
-	ing.st.TextBytes += textSize(&in)
+	ing.st.TextBytes += size
+	ing.batchText += size
 	full, err := ing.batches.add(in.ID, doc)
-	if err != nil || !full {
+	if err != nil || (!full && ing.batchText < maxBatchText) {
 		return err
 	}
 	return ing.flush()
 }
 
+// maxBatchText bounds the text of a batch. Indexing a report takes about
+// 130 bytes of memory per byte of text (a report of 1 MB of prose, some
+// 170 MB; one of 4 MB, some 520 MB), and batchWorkers batches are indexed
+// at once: batches of large reports are cut short, so that 500 reports of
+// MaxRecordBytes are never indexed at once. Batches of real reports (under
+// 30 KB each; 18 KB for `faildex gen`'s) are cut by BatchSize first.
+const maxBatchText = 8 << 20
+
 // flush sends the batch being filled and reports progress.
 func (ing *ingester) flush() error {
+	ing.batchText = 0
 	sent, err := ing.batches.flush()
 	if sent && ing.opts.Progress != nil {
 		ing.opts.Progress(len(ing.sources), ing.st.TextBytes)

@@ -334,6 +334,14 @@ func TestCSVSafe(t *testing.T) {
 	for in, want := range map[string]string{
 		"=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "-x": "'-x", "@cmd": "'@cmd", "\tx": "'\tx", "\rx": "'\rx",
 		"plain": "plain", "": "", "'quoted": "'quoted", "a=b": "a=b",
+		// A trigger after a separator on which a spreadsheet may split
+		// the cell, or after a line break.
+		"crash;=HYPERLINK(\"http://x\")": "crash;'=HYPERLINK(\"http://x\")", "a,+1": "a,'+1", "a,b@c": "a,b@c",
+		"fixes:\n- patch\n- roll back": "fixes:\n'- patch\n'- roll back", "x\r\n=1": "x\r\n'=1", "a;\t=b": "a;'\t=b",
+		"a, -b": "a, -b", "2020-01-02": "2020-01-02",
+		// Apostrophes already there get one more, so that reading back
+		// removes only what was added.
+		"'=x": "''=x", "a;''-b": "a;'''-b", "a;'b": "a;'b", "'": "'", "a;'": "a;'",
 	} {
 		got := CSVSafe(in)
 		if got != want {

@@ -80,15 +80,40 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // ValidID reports whether s can be an incident id: 1-128 ASCII letters,
 // digits, '.', '_' or '-', starting with a letter or digit, so that ids are
-// safe in URLs, file names and markup.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
+// safe in URLs, file names and markup, and not ending in a suffix that the
+// server's routes give a meaning (ReservedIDSuffix).
+func ValidID(s string) bool { return idPattern.MatchString(s) && !hasReservedSuffix(s) }
 
-// Validate checks the fields every incident must have and normalises its
-// classifications. It returns warnings for options outside the vocabulary.
+// ReservedIDSuffix ends no incident id: /incidents/{id}.bib is an
+// incident's BibTeX citation, so an incident whose id ended in .bib would
+// have no reachable page. It is matched in any case.
+const ReservedIDSuffix = ".bib"
+
+func hasReservedSuffix(s string) bool {
+	return len(s) >= len(ReservedIDSuffix) && strings.EqualFold(s[len(s)-len(ReservedIDSuffix):], ReservedIDSuffix)
+}
+
+// Validate checks the fields every incident must have, removes control and
+// bidirectional-override characters from its texts (normalizeText), checks
+// that no field is over MaxFieldBytes and normalises its classifications.
+// It returns warnings for the characters removed and for options outside
+// the vocabulary.
 func (in *Incident) Validate() (warnings []string, err error) {
+	if hasReservedSuffix(in.ID) && idPattern.MatchString(in.ID) {
+		return nil, fmt.Errorf("%w: id %q ends in %s, which the server reserves for an incident's BibTeX citation (/incidents/{id}%s); rename the report", ErrInvalid, in.ID, ReservedIDSuffix, ReservedIDSuffix)
+	}
 	if !ValidID(in.ID) {
 		return nil, fmt.Errorf("%w: id %q must be 1-128 letters, digits, '.', '_' or '-'", ErrInvalid, in.ID)
 	}
+	for _, f := range TextFields {
+		if !utf8.ValidString(*f.Get(in)) {
+			return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, f.Name)
+		}
+	}
+	if msg := checkFieldSizes(in); msg != "" {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, msg)
+	}
+	warnings = normalizeFields(in)
 	in.Title = strings.TrimSpace(in.Title)
 	if in.Title == "" {
 		return nil, fmt.Errorf("%w: missing title", ErrInvalid)
@@ -105,9 +130,6 @@ func (in *Incident) Validate() (warnings []string, err error) {
 	in.Published = d.Format(DateLayout)
 	for _, f := range TextFields {
 		p := f.Get(in)
-		if !utf8.ValidString(*p) {
-			return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, f.Name)
-		}
 		*p = strings.TrimSpace(*p)
 	}
 	for name, cl := range in.Taxonomy {

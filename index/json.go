@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -13,30 +12,36 @@ import (
 	"unicode/utf8"
 )
 
+// readJSONL reads JSON Lines, one incident per line. A line over
+// MaxRecordBytes is reported and skipped without being held in memory, and
+// the following lines are still read.
 func readJSONL(name string, r io.Reader, h Handler) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
+	sp := newRecordSplitter(r, &jsonlScanner{}, " \t\r\n")
+	var buf []byte
+	for {
+		rec, ok := sp.next(buf)
+		if !ok {
+			break
+		}
+		if rec.tooLarge != "" {
+			h.Problem(Problem{File: name, Line: rec.line, Msg: rec.tooLarge})
 			continue
 		}
-		in, warns, err := decodeIncident(b)
+		buf = rec.data
+		in, warns, err := decodeIncident(bytes.TrimSpace(rec.data))
 		for _, w := range warns {
-			h.Problem(Problem{File: name, Line: line, Msg: w, Warning: true})
+			h.Problem(Problem{File: name, Line: rec.line, Msg: w, Warning: true})
 		}
 		if err != nil {
-			h.Problem(Problem{File: name, Line: line, Msg: err.Error()})
+			h.Problem(Problem{File: name, Line: rec.line, Msg: err.Error()})
 			continue
 		}
-		if err := h.Record(Record{Incident: in, File: name, Line: line}); err != nil {
+		if err := h.Record(Record{Incident: in, File: name, Line: rec.line}); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		h.Problem(Problem{File: name, Line: line + 1, Msg: err.Error()})
+	if sp.err != nil {
+		h.Problem(Problem{File: name, Line: sp.line, Msg: sp.err.Error()})
 	}
 	return nil
 }
@@ -45,13 +50,21 @@ func readJSONL(name string, r io.Reader, h Handler) error {
 // objects with the database's field names, or a Django dump
 // ([{"model": "...incident", "pk": 1, "fields": {...}}, ...]) whose article
 // objects ({"model": "...article", "pk": 7, "fields": {"incident": 1}})
-// are attached to their incidents.
+// are attached to their incidents. An item over MaxRecordBytes is reported
+// and skipped without being held in memory, and the following items are
+// still read.
 func readJSONArray(name string, r io.Reader, h Handler) error {
-	lr := &lineReader{r: r}
-	dec := json.NewDecoder(lr)
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('[') {
+	is := &jsonItemScanner{m: jsonMeasure{stopAtTop: true}}
+	sp := newRecordSplitter(r, is, " \t\r\n")
+	if bom, _ := sp.br.Peek(3); string(bom) == "\ufeff" {
+		sp.br.Discard(3)
+	}
+	if !sp.skipSpace() {
 		h.Problem(Problem{File: name, Line: 1, Msg: "not a JSON array"})
+		return nil
+	}
+	if b, _ := sp.br.ReadByte(); b != '[' {
+		h.Problem(Problem{File: name, Line: sp.line, Msg: "not a JSON array"})
 		return nil
 	}
 	type pending struct {
@@ -61,15 +74,29 @@ func readJSONArray(name string, r io.Reader, h Handler) error {
 	var incidents []pending
 	articles := map[string][]int64{}
 	item := 0
-	for dec.More() {
-		item++
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			h.Problem(Problem{File: name, Line: lr.lineAt(dec.InputOffset()), Msg: fmt.Sprintf("item %d: %v", item, err)})
-			return nil
+	var buf []byte
+	for !is.m.closed {
+		rec, ok := sp.next(buf)
+		if !ok {
+			if sp.err == nil {
+				h.Problem(Problem{File: name, Line: sp.line, Msg: "the array is not closed (no ']')"})
+			}
+			break
 		}
-		// Problems name the line the item starts on.
-		line := lr.lineAt(dec.InputOffset() - int64(len(raw)))
+		raw := rec.data
+		if rec.tooLarge == "" {
+			buf = rec.data
+			raw = bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte{','}), []byte{']'}))
+			if len(raw) == 0 && is.m.closed {
+				break // "[]", or a comma before the ']'
+			}
+		}
+		item++
+		line := rec.line
+		if rec.tooLarge != "" {
+			h.Problem(Problem{File: name, Line: line, Msg: fmt.Sprintf("item %d: %s", item, rec.tooLarge)})
+			continue
+		}
 		var dj struct {
 			Model  string                     `json:"model"`
 			PK     json.RawMessage            `json:"pk"`
@@ -101,6 +128,9 @@ func readJSONArray(name string, r io.Reader, h Handler) error {
 		}
 		incidents = append(incidents, pending{in, line})
 	}
+	if sp.err != nil {
+		h.Problem(Problem{File: name, Line: sp.line, Msg: sp.err.Error()})
+	}
 	for _, p := range incidents {
 		if ids, ok := articles[p.in.ID]; ok && len(p.in.Articles) == 0 {
 			sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
@@ -111,30 +141,6 @@ func readJSONArray(name string, r io.Reader, h Handler) error {
 		}
 	}
 	return nil
-}
-
-// lineReader remembers where the lines of what it reads start, so that a
-// byte offset can be turned into a line number.
-type lineReader struct {
-	r      io.Reader
-	off    int64
-	breaks []int64 // offsets of the '\n's read so far
-}
-
-func (l *lineReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for i, b := range p[:n] {
-		if b == '\n' {
-			l.breaks = append(l.breaks, l.off+int64(i))
-		}
-	}
-	l.off += int64(n)
-	return n, err
-}
-
-// lineAt returns the 1-based line of byte offset off.
-func (l *lineReader) lineAt(off int64) int {
-	return 1 + sort.Search(len(l.breaks), func(i int) bool { return l.breaks[i] >= off })
 }
 
 // decodeIncident decodes one JSON object with faildex's or the database's

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -111,19 +110,19 @@ func queueUnits(paths []string, queue, jobs chan<- *readUnit, done <-chan struct
 		return &readUnit{path: path, explicit: explicit, parallel: strings.EqualFold(filepath.Ext(path), ".txt")}
 	}
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		root, isDir, err := statPath(p)
 		if err != nil {
 			send(&readUnit{err: err})
 			return
 		}
-		if !st.IsDir() {
+		if !isDir {
 			if !send(file(p, true)) {
 				return
 			}
 			continue
 		}
 		var problems []Problem
-		files, err := listReports(p, func(pr Problem) { problems = append(problems, pr) })
+		files, err := listReports(root, func(pr Problem) { problems = append(problems, pr) })
 		if len(problems) > 0 && !send(&readUnit{problems: problems}) {
 			return
 		}

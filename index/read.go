@@ -14,12 +14,14 @@ import (
 )
 
 // Problem is a rejected report (or, with Warning set, a note about an
-// accepted one), located as file:line.
+// accepted one, or with Skipped set, a file of a directory that was not
+// read, and why), located as file:line.
 type Problem struct {
 	File    string
 	Line    int
 	Msg     string
 	Warning bool
+	Skipped bool
 }
 
 func (p *Problem) Error() string {
@@ -57,9 +59,6 @@ const (
 	FormatJSON  Format = "json"  // a JSON array: faildex incidents or a Django dump of the database
 )
 
-// MaxLineBytes bounds one JSON Lines line or CSV record.
-const MaxLineBytes = 32 << 20
-
 // DetectFormat picks a format from the file name's extension, falling back
 // to the first bytes of the content. ok is false for files that are not
 // reports.
@@ -92,23 +91,25 @@ func DetectFormat(name string, head []byte) (Format, bool) {
 
 // ReadPaths reads every report under paths (files or directories, walked
 // recursively in name order; hidden files and files that are not reports
-// are skipped in directories). A file named explicitly must be a report.
-// Problems with single reports go to h.Problem and reading continues; the
-// returned error is only for failures that stop everything (an error from
-// h.Record, or a path that cannot be read at all).
+// are skipped in directories, and so are symbolic links and files that are
+// not regular, which go to h.Problem as Skipped). A file named explicitly
+// must be a report. Problems with single reports go to h.Problem and
+// reading continues; the returned error is only for failures that stop
+// everything (an error from h.Record, or a path that cannot be read at all
+// or is not a regular file or directory: see CheckPaths).
 func ReadPaths(paths []string, h Handler) error {
 	for _, p := range paths {
-		st, err := os.Stat(p)
+		root, isDir, err := statPath(p)
 		if err != nil {
 			return err
 		}
-		if !st.IsDir() {
+		if !isDir {
 			if err := ReadFile(p, true, h); err != nil {
 				return err
 			}
 			continue
 		}
-		files, err := listReports(p, h.Problem)
+		files, err := listReports(root, h.Problem)
 		if err != nil {
 			return err
 		}
@@ -121,9 +122,66 @@ func ReadPaths(paths []string, h Handler) error {
 	return nil
 }
 
+// CheckPaths returns an error for the first of paths that cannot be read
+// as reports: one that does not exist, or that is neither a regular file
+// nor a directory (after following symbolic links). Such a file (a named
+// pipe, a device, a socket) is never opened: reading a pipe could wait for
+// ever.
+func CheckPaths(paths []string) error {
+	for _, p := range paths {
+		if _, _, err := statPath(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// statPath checks a path named on the command line, following symbolic
+// links. For a directory it returns the root to walk: a symbolic link to a
+// directory is walked through (filepath.WalkDir does not follow a root
+// that is a link unless it ends in a separator).
+func statPath(p string) (root string, isDir bool, err error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", false, err
+	}
+	switch {
+	case st.IsDir():
+		if lst, err := os.Lstat(p); err == nil && lst.Mode()&fs.ModeSymlink != 0 && !strings.HasSuffix(p, string(filepath.Separator)) {
+			p += string(filepath.Separator)
+		}
+		return p, true, nil
+	case !st.Mode().IsRegular():
+		return "", false, fmt.Errorf("%s: %s, not a regular file or directory; name report files or directories", p, fileKind(st.Mode()))
+	}
+	return p, false, nil
+}
+
+// fileKind names the kind of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeIrregular != 0:
+		return "an irregular file"
+	}
+	return "not a regular file"
+}
+
 // listReports returns the regular files under the directory root, in name
 // order, leaving out hidden files and directories (names starting with
-// '.'). Directories that cannot be read go to problem and are skipped.
+// '.'). Symbolic links and other files that are not regular or
+// directories go to problem as Skipped (links are not followed, so a walk
+// never leaves the tree or loops), and so do directories that cannot be
+// read.
 func listReports(root string, problem func(Problem)) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -137,8 +195,13 @@ func listReports(root string, problem func(Problem)) ([]string, error) {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() {
+		switch t := d.Type(); {
+		case t.IsRegular():
 			files = append(files, path)
+		case t&fs.ModeSymlink != 0:
+			problem(Problem{File: path, Skipped: true, Msg: "skipped: a symbolic link, which is not followed inside a directory; name its target to read it"})
+		case !t.IsDir():
+			problem(Problem{File: path, Skipped: true, Msg: "skipped: " + fileKind(t) + ", not a regular file"})
 		}
 		return nil
 	})
@@ -171,9 +234,16 @@ func ReadFile(path string, explicit bool, h Handler) error {
 func Read(format Format, name string, r io.Reader, h Handler) error {
 	switch format {
 	case FormatText:
-		data, err := io.ReadAll(io.LimitReader(r, MaxReportBytes+1))
+		// The report is read whole, but not beyond the limit: the rest of
+		// a larger file is only counted.
+		data, err := io.ReadAll(io.LimitReader(r, MaxRecordBytes+1))
 		if err != nil {
 			h.Problem(Problem{File: name, Msg: err.Error()})
+			return nil
+		}
+		if len(data) > MaxRecordBytes {
+			rest, _ := io.Copy(io.Discard, r)
+			h.Problem(Problem{File: name, Msg: recordTooLarge(int64(len(data))+rest, "", 0)})
 			return nil
 		}
 		base := filepath.Base(name)

@@ -55,9 +55,6 @@ var categoryRow = func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)^(` + strings.Join(names, "|") + `)(?:\s*\([^)]*\))?(?:\s+(.*))?$`)
 }()
 
-// MaxReportBytes bounds the size of one plain-text report.
-const MaxReportBytes = 8 << 20
-
 // ParseText parses one report in the plain-text page form. name is used in
 // problems ("name:line: reason"); id becomes the incident's id. Warnings are
 // returned alongside a parsed incident; an error means the report was
@@ -72,22 +69,19 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 	reject := func(line int, format string, args ...any) (Incident, []Problem, error) {
 		return Incident{}, nil, &Problem{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
-	if len(data) > MaxReportBytes {
-		// Read passes at most MaxReportBytes+1 bytes, so len(data) is not
-		// the file's size.
-		return reject(0, "report is larger than the %d bytes allowed", MaxReportBytes)
+	if len(data) > MaxRecordBytes {
+		return reject(0, "%s", recordTooLarge(int64(len(data)), "", 0))
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return reject(1, "empty report")
-	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return reject(lineOf(data, i), "binary data (NUL byte)")
 	}
 	if !utf8.Valid(data) {
 		return reject(lineOf(data, invalidUTF8At(data)), "invalid UTF-8")
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	// Carriage returns are line breaks, as normalizeText reads them in
+	// every format.
+	text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n")
 	lines := strings.Split(text, "\n")
 
 	in := Incident{ID: id, Taxonomy: map[string]Classification{}}
@@ -104,6 +98,12 @@ func ParseText(name, id string, data []byte) (Incident, []Problem, error) {
 	inSources, inTaxonomy := false, false
 	for i, raw := range lines {
 		n := i + 1
+		// Control characters are removed from each line (and warned
+		// about with its number), so that Validate finds none.
+		raw, removed, first := normalizeText(raw)
+		if removed > 0 {
+			warnings = append(warnings, Problem{File: name, Line: n, Msg: removedWarning("", removed, first), Warning: true})
+		}
 		line := strings.TrimSpace(raw)
 		if line == "" {
 			continue

@@ -422,7 +422,6 @@ func TestParseTextRejects(t *testing.T) {
 	}{
 		{"empty", nil, 1, "empty report"},
 		{"only blank lines", []byte("\n \r\n\t\n"), 1, "empty report"},
-		{"NUL byte", []byte("Incident: T\nPublished Date: 2020-01-02\nSystem a\x00b\n"), 3, "binary data (NUL byte)"},
 		{"invalid UTF-8", []byte("Incident: T\nPublished Date: 2020-01-02\n\nSystem caf\xe9\n"), 4, "invalid UTF-8"},
 		{"truncated UTF-8 at the end", []byte("Incident: T\nPublished Date: 2020-01-02\nSystem \xe2\x80"), 3, "invalid UTF-8"},
 		{"missing title", []byte("\nPublished Date: 2020-01-02\nSystem x\n"), 1, "missing title line"},
@@ -430,11 +429,17 @@ func TestParseTextRejects(t *testing.T) {
 		{"missing date", []byte("\n\nIncident: T\nSystem x\n"), 3, "missing date line"},
 		{"invalid date", []byte("Incident: T\n\nPublished Date: 2019-02-30\n"), 3, `"2019-02-30" is not a valid date`},
 		{"not a date", []byte("Incident: T\nPublished Date: May 24, 2018\n"), 2, "is not a date"},
-		{"too large", append([]byte(valid), bytes.Repeat([]byte("x"), MaxReportBytes)...), 0, "report is larger than the 8388608 bytes allowed"},
+		{"too large", append([]byte(valid), bytes.Repeat([]byte("x"), MaxRecordBytes)...), 0, "record is 4.0 MB, over the 4 MB limit"},
+		{"field too large", append([]byte(valid+"Summary "), bytes.Repeat([]byte("x "), MaxFieldBytes/2+1)...), 1, `field "summary" is 1.0 MB, over the 1 MB limit`},
+		{"id ending in .bib", []byte(valid), 1, `id "bad.bib" ends in .bib, which the server reserves`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, _, err := ParseText("bad.txt", "bad", tt.data)
+			file, id := "bad.txt", "bad"
+			if strings.Contains(tt.name, ".bib") {
+				file, id = "bad.bib.txt", "bad.bib"
+			}
+			in, _, err := ParseText(file, id, tt.data)
 			if err == nil {
 				t.Fatalf("ParseText accepted %+v", in)
 			}
@@ -442,21 +447,21 @@ func TestParseTextRejects(t *testing.T) {
 			if !errors.As(err, &p) {
 				t.Fatalf("error %v (%T) is not a *Problem", err, err)
 			}
-			if p.File != "bad.txt" || p.Line != tt.wantLine || p.Warning {
-				t.Errorf("problem at %s:%d (warning %v), want bad.txt:%d", p.File, p.Line, p.Warning, tt.wantLine)
+			if p.File != file || p.Line != tt.wantLine || p.Warning {
+				t.Errorf("problem at %s:%d (warning %v), want %s:%d", p.File, p.Line, p.Warning, file, tt.wantLine)
 			}
 			if !strings.Contains(p.Msg, tt.wantMsg) {
 				t.Errorf("message %q does not contain %q", p.Msg, tt.wantMsg)
 			}
 
 			// Read reports the same problem and no record.
-			c := readFormat(t, FormatText, "dir/bad.txt", tt.data)
+			c := readFormat(t, FormatText, "dir/"+file, tt.data)
 			if len(c.records) != 0 || len(c.problems) != 1 {
 				t.Fatalf("Read: %d records, problems %v; want 0 records and 1 problem", len(c.records), c.problems)
 			}
 			got := c.problems[0]
-			if got.File != "dir/bad.txt" || got.Line != tt.wantLine || !strings.Contains(got.Msg, tt.wantMsg) {
-				t.Errorf("Read problem %v, want dir/bad.txt:%d: ...%s...", &got, tt.wantLine, tt.wantMsg)
+			if got.File != "dir/"+file || got.Line != tt.wantLine || !strings.Contains(got.Msg, tt.wantMsg) {
+				t.Errorf("Read problem %v, want dir/%s:%d: ...%s...", &got, file, tt.wantLine, tt.wantMsg)
 			}
 		})
 	}

@@ -41,9 +41,10 @@ func buildIndex(ctx context.Context, env *Env, dir string, paths []string, stric
 	opts := index.BuildOptions{
 		Strict: strict,
 		Problem: func(p index.Problem) {
-			if p.Warning {
+			switch {
+			case p.Skipped, p.Warning:
 				log.Warn().Msg(p.Error())
-			} else {
+			default:
 				log.Error().Msg("rejected " + p.Error())
 			}
 		},
@@ -72,9 +73,13 @@ func buildIndex(ctx context.Context, env *Env, dir string, paths []string, stric
 	if s := st.Elapsed.Seconds(); s > 0 {
 		mbps = float64(st.TextBytes) / 1e6 / s
 	}
+	summary := fmt.Sprintf("%d indexed, %d rejected", st.Indexed, st.Rejected)
+	if st.Skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped (symbolic links or files that are not regular; see the warnings)", st.Skipped)
+	}
 	log.Info().Int("indexed", st.Indexed).Int("rejected", st.Rejected).Int("warnings", st.Warnings).
-		Int("duplicates", st.Duplicates).Dur("took", st.Elapsed).Float64("mb_per_s", mbps).Str("index", st.Gen).
-		Msgf("%d indexed, %d rejected", st.Indexed, st.Rejected)
+		Int("skipped", st.Skipped).Int("duplicates", st.Duplicates).Dur("took", st.Elapsed).Float64("mb_per_s", mbps).
+		Str("index", st.Gen).Msg(summary)
 	return st, nil
 }
 
