@@ -94,8 +94,15 @@ func embedData(w http.ResponseWriter, r *http.Request, eng Searcher, data *embed
 	return nil
 }
 
+// Texts shown in a widget are cut to these many bytes, at a word; the
+// widget links to the full incident.
+const (
+	embedTitleBytes   = 300
+	embedSummaryBytes = 600
+)
+
 func newEmbedIncident(in *index.Incident) *embedIncident {
-	e := &embedIncident{ID: in.ID, Title: in.Title, Published: in.Published, Summary: in.Summary}
+	e := &embedIncident{ID: in.ID, Title: index.Cut(in.Title, embedTitleBytes), Published: in.Published, Summary: index.Cut(in.Lead(), embedSummaryBytes)}
 	for _, c := range index.Taxonomy {
 		if c.Name != "consequence" && c.Name != "domain" {
 			continue

@@ -644,3 +644,20 @@ func TestSortLabels(t *testing.T) {
 		t.Errorf("%d sort labels for %d sort orders", len(sortLabels), len(search.Sorts))
 	}
 }
+
+// TestEmbedIncidentCut checks that a widget shows a bounded part of a long
+// incident, with a link to the whole of it.
+func TestEmbedIncidentCut(t *testing.T) {
+	in := index.Incident{ID: "long-1", Title: strings.Repeat("Title ", 200), Published: "2020-01-02", Summary: strings.Repeat("word ", 200000)}
+	ts := newTestServerOn(t, "", oneIncident{newFake(nil), &in}, Config{})
+	code, _, body := uiGet(t, ts, "/embed?id=long-1")
+	if code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	if len(body) > 8<<10 {
+		t.Errorf("the widget of a 1 MB summary is %d bytes", len(body))
+	}
+	if !strings.Contains(body, "…") || !strings.Contains(body, `href="/incidents/long-1"`) {
+		t.Errorf("no cut mark or no link to the incident:\n%.2000s", body)
+	}
+}
