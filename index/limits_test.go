@@ -223,8 +223,12 @@ func TestOversizedRecordIsNotHeld(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			c := readFormat(t, fc.format, fc.name, data)
 			runtime.ReadMemStats(&after)
-			if got := after.TotalAlloc - before.TotalAlloc; got > 4*MaxRecordBytes {
-				t.Errorf("reading allocated %d MB", got>>20)
+			// Holding the record would allocate the whole 32 MB cell at
+			// least once. The bound leaves room for what other goroutines
+			// of the test process (the race detector, bleve's background
+			// work) allocate meanwhile.
+			if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(cell))*3/4 {
+				t.Errorf("reading allocated %d MB for a %d MB cell", got>>20, len(cell)>>20)
 			}
 			if len(c.problems) != 1 || !strings.Contains(c.problems[0].Msg, "32.0 MB, over the") {
 				t.Errorf("problems %v", c.problems)
