@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/faildex/faildex/data"
 	"github.com/faildex/faildex/gen"
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
@@ -41,6 +42,19 @@ type Class struct {
 	// as written, skip them, and the mixed throughput leaves them out so
 	// that it stays comparable with earlier runs.
 	Reading bool
+	// Exploring classes, over the matches of Req: a pivot of Rows by
+	// Cols; the similar incidents of Similar's top hit (a search, newest
+	// first); a facet value search of FacetPrefix in FacetCategory.
+	Rows, Cols                 string
+	Similar                    *search.Request
+	FacetCategory, FacetPrefix string
+	similarID                  string // Similar's top hit, found before timing
+}
+
+// explore reports whether the class is one of the exploring requests,
+// which the peers do not answer.
+func (c Class) explore() bool {
+	return c.Rows != "" || c.Similar != nil || c.FacetCategory != ""
 }
 
 // Words and filters of the query classes, picked on the synthetic corpus
@@ -95,6 +109,14 @@ func Classes() []Class {
 			Req: search.Request{Query: Synonym}, Reading: true},
 		{Name: "suggest", Desc: "suggestions for " + Unfinished + " (Engine.Suggest: completions and incidents)",
 			Req: search.Request{Query: Unfinished}, Suggest: true, Reading: true},
+		{Name: "pivot_all", Desc: "pivot of consequence by domain over all incidents, with totals",
+			Rows: "consequence", Cols: "domain"},
+		{Name: "pivot_word", Desc: "pivot of year by behaviour over the matches of word " + CommonWord + " (the trends)",
+			Req: search.Request{Query: CommonWord}, Rows: "year", Cols: "behaviour"},
+		{Name: "similar", Desc: "the 5 incidents most similar to the newest one",
+			Similar: &search.Request{Size: 1}},
+		{Name: "facet_values", Desc: "facet value search: responsible organisations starting with \"b\" among the matches of word " + FilterWord,
+			Req: search.Request{Query: FilterWord}, FacetCategory: index.FieldResponsibleOrgs, FacetPrefix: "b"},
 	}
 }
 
@@ -247,7 +269,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		logf(cfg.Log, "building %s from %d reports (%.0f MB)", ixDir, cfg.N, float64(corpusBytes)/1e6)
 		resetPeak()
 		cpu0 := CPUSeconds()
-		st, err := index.Build(ctx, ixDir, paths, index.BuildOptions{Strict: true})
+		gaz, err := index.ParseGazetteer(data.OrganisationsName, data.Organisations)
+		if err != nil {
+			return nil, err
+		}
+		st, err := index.Build(ctx, ixDir, paths, index.BuildOptions{Strict: true, Organisations: gaz})
 		if err != nil {
 			return nil, fmt.Errorf("bench: build: %w", err)
 		}
@@ -362,6 +388,9 @@ func once(ctx context.Context, eng *search.Engine, c Class, w io.Writer) (uint64
 		}
 		return uint64(n), nil, nil
 	}
+	if c.explore() {
+		return onceExplore(ctx, eng, c, w)
+	}
 	res, err := eng.Search(ctx, c.Req)
 	if err != nil {
 		return 0, nil, err
@@ -396,7 +425,10 @@ func timeClass(ctx context.Context, eng *search.Engine, c Class, reps int) (Stat
 		reps = 20
 	}
 	warm := max(3, reps/10)
-	var err error
+	c, err := resolveClass(ctx, eng, c)
+	if err != nil {
+		return st, err
+	}
 	for i := 0; i < warm; i++ {
 		if st.Total, st.Counts, err = once(ctx, eng, c, io.Discard); err != nil {
 			return st, err
@@ -438,11 +470,12 @@ func Percentiles(d []time.Duration) (p50, p95, p99, mean float64) {
 }
 
 // mixed runs the search classes round-robin from 4 goroutines for d and
-// returns requests per second. Reading classes are left out (see Class).
+// returns requests per second. Reading and exploring classes are left out
+// (see Class).
 func mixed(ctx context.Context, eng *search.Engine, d time.Duration) (float64, error) {
 	var classes []Class
 	for _, c := range Classes() {
-		if c.ExportLimit == 0 && !c.Reading {
+		if c.ExportLimit == 0 && !c.Reading && !c.explore() {
 			classes = append(classes, c)
 		}
 	}

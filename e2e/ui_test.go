@@ -568,7 +568,9 @@ func TestUIScreenshots(t *testing.T) {
 		{"search-desktop.png", 1280, 900, "/?q=software+update&consequence=property"},
 		{"search-phone.png", 390, 844, "/?q=software+update&consequence=property"},
 		{"incident.png", 1280, 1100, "/incidents/000_123143f11ad7b5f7"},
-		{"", 390, 844, "/incidents/000_123143f11ad7b5f7"}, // checked, not kept
+		{"explore.png", 1280, 1000, "/explore?rows=consequence&cols=domain"},
+		{"", 390, 844, "/explore?rows=responsible_org&cols=objective"}, // checked, not kept
+		{"", 390, 844, "/incidents/000_123143f11ad7b5f7"},              // checked, not kept
 	} {
 		var png []byte
 		var overflow int

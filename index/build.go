@@ -30,6 +30,9 @@ type BuildOptions struct {
 	// Duplicate is called when a later record replaces an earlier one with
 	// the same id.
 	Duplicate func(id, first, second string)
+	// Organisations tags each incident with the organisations its
+	// organisation fields mention (the organisation facets); nil tags none.
+	Organisations *Gazetteer
 }
 
 // defaultBatchSize is BuildOptions.BatchSize when it is not set.
@@ -287,6 +290,7 @@ func (ing *ingester) record(ctx context.Context, r Record) error {
 		}
 	}
 	ing.batches.claim(in.ID, dup)
+	ing.opts.Organisations.Tag(&in)
 	doc, err := Document(&in)
 	if err != nil {
 		ing.problem(Problem{File: r.File, Line: r.Line, Msg: err.Error()})

@@ -20,7 +20,9 @@ type Card struct {
 	// Lead is the start of the first non-empty of Summary, SoftwareCauses
 	// and Impacts, with each run of white space made one space, cut to at
 	// least CardLeadBytes bytes where the text is that long.
-	Lead    string              `json:"lead,omitempty"`
+	Lead string `json:"lead,omitempty"`
+	// Options holds the incident's values of each facet it has values in
+	// (Incident.FacetValues).
 	Options map[string][]string `json:"options,omitempty"`
 }
 
@@ -49,8 +51,8 @@ func CardOf(in *Incident) Card {
 		s = s[:n]
 	}
 	c.Lead = s
-	for _, cat := range Taxonomy {
-		if o := in.Options(cat.Name); len(o) > 0 {
+	for _, cat := range Facets {
+		if o := in.FacetValues(cat.Name); len(o) > 0 {
 			if c.Options == nil {
 				c.Options = map[string][]string{}
 			}

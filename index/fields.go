@@ -29,6 +29,11 @@ var fieldAliases = map[string]string{
 	"articles": "articles", "relatedarticleids": "articles", "articleids": "articles",
 	"sources":  "sources",
 	"taxonomy": "taxonomy",
+	// The tagged organisations of an export ("responsible_orgs", CSV's
+	// "Responsible Organisations") are read and dropped: a build tags
+	// every incident again from its gazetteer.
+	"responsibleorgs": "derived", "impactedorgs": "derived",
+	"responsibleorganisations": "derived", "impactedorganisations": "derived",
 }
 
 // categoryKey resolves "<category> option", "<category>_option",
@@ -79,6 +84,7 @@ func (b *incidentBuilder) set(key, value string) (bool, error) {
 			}
 		case "taxonomy":
 			return false, nil
+		case "derived":
 		default:
 			*fieldPtr(&b.in, f) = value
 		}

@@ -45,6 +45,13 @@ type Incident struct {
 	Sources []string `json:"sources,omitempty"`
 
 	Taxonomy map[string]Classification `json:"taxonomy"`
+
+	// ResponsibleOrgs and ImpactedOrgs are the canonical names of the
+	// organisations that ResponsibleOrg and ImpactedOrg mention, tagged
+	// from a Gazetteer when the index is built (whatever a report says
+	// here is replaced then).
+	ResponsibleOrgs []string `json:"responsible_orgs,omitempty"`
+	ImpactedOrgs    []string `json:"impacted_orgs,omitempty"`
 }
 
 // TextField names one prose field of an incident.

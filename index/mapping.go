@@ -67,9 +67,12 @@ func NewMapping() mapping.IndexMapping {
 	for _, name := range ProseFields() {
 		doc.AddFieldMappingsAt(name, prose())
 	}
-	for _, c := range Taxonomy {
+	for _, c := range Facets {
 		doc.AddFieldMappingsAt(c.Name, kw())
 	}
+	names := kw()
+	names.DocValues = false
+	doc.AddFieldMappingsAt(FieldOrgNames, names)
 	words := mapping.NewTextFieldMapping()
 	words.Analyzer = WordsAnalyzer
 	words.Store, words.IncludeInAll, words.IncludeTermVectors, words.DocValues = false, false, false, false
@@ -148,6 +151,7 @@ func Document(in *Incident) (map[string]any, error) {
 			rationale = append(rationale, cl.Rationale)
 		}
 	}
+	addOrganisations(doc, in)
 	if len(rationale) > 0 {
 		doc[FieldRationale] = strings.Join(rationale, "\n")
 		words = append(words, rationale...)

@@ -19,9 +19,14 @@ import (
 // category in name order its name, its options (a count plus one, 0 for
 // nil, then strings) and its rationale). Nil and empty are kept apart where
 // a JSON round trip keeps them apart, so both forms decode alike.
+//
+// Version 2 follows this with the tagged organisations: the responsible
+// ones, then the impacted ones (each a count, then strings). An incident
+// with none is written in version 1, which both versions read.
 const (
 	storedMagic   = 0xFA // never the first byte of JSON
 	storedVersion = 1
+	storedOrgs    = 2 // storedVersion followed by the organisations
 )
 
 func storedStrings(in *Incident) []*string {
@@ -39,8 +44,12 @@ func encodeStored(in *Incident) []byte {
 	for _, cl := range in.Taxonomy {
 		n += len(cl.Rationale) + 64
 	}
+	version := byte(storedVersion)
+	if len(in.ResponsibleOrgs)+len(in.ImpactedOrgs) > 0 {
+		version = storedOrgs
+	}
 	b := make([]byte, 0, n)
-	b = append(b, storedMagic, storedVersion)
+	b = append(b, storedMagic, version)
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -78,6 +87,14 @@ func encodeStored(in *Incident) []byte {
 		}
 		str(cl.Rationale)
 	}
+	if version == storedOrgs {
+		for _, list := range [][]string{in.ResponsibleOrgs, in.ImpactedOrgs} {
+			b = binary.AppendUvarint(b, uint64(len(list)))
+			for _, s := range list {
+				str(s)
+			}
+		}
+	}
 	return b
 }
 
@@ -90,7 +107,7 @@ func decodeStoredBinary(b []byte) (Incident, error) {
 	if len(b) < 2 || b[0] != storedMagic {
 		return in, errors.New("not the binary form")
 	}
-	if b[1] != storedVersion {
+	if b[1] != storedVersion && b[1] != storedOrgs {
 		return in, fmt.Errorf("form version %d (rebuild the index)", b[1])
 	}
 	r := &storedReader{b: b[2:]}
@@ -113,6 +130,14 @@ func decodeStoredBinary(b []byte) (Incident, error) {
 		for i := 0; i < n && r.err == nil; i++ {
 			name := r.str()
 			in.Taxonomy[name] = r.classification()
+		}
+	}
+	if b[1] == storedOrgs {
+		for _, list := range []*[]string{&in.ResponsibleOrgs, &in.ImpactedOrgs} {
+			n := r.bounded(r.uvarint())
+			for i := 0; i < n && r.err == nil; i++ {
+				*list = append(*list, r.str())
+			}
 		}
 	}
 	if r.err == nil && len(r.b) > 0 {

@@ -77,6 +77,11 @@ func wantOf(res *Result) caseWant {
 		w.IDs = hitIDs(res)
 	}
 	for _, f := range res.Facets {
+		if index.IsOrgFacet(f.Field) {
+			// searches.json pins the categories; the organisation facets
+			// are compared with the reports in organisations_test.go.
+			continue
+		}
 		if len(f.Values) > 0 {
 			vals := map[string]uint64{}
 			for _, v := range f.Values {
@@ -285,11 +290,11 @@ func TestSearchResultFields(t *testing.T) {
 	if res.Sort != SortRelevance || res.Page != 1 || res.Size != 2 || res.Query != "software domain:transportation" {
 		t.Errorf("echoed request: sort %q page %d size %d query %q", res.Sort, res.Page, res.Size, res.Query)
 	}
-	if len(res.Facets) != len(index.Taxonomy) {
-		t.Fatalf("%d facets, want one per category (%d)", len(res.Facets), len(index.Taxonomy))
+	if len(res.Facets) != len(index.Facets) {
+		t.Fatalf("%d facets, want one per category and organisation facet (%d)", len(res.Facets), len(index.Facets))
 	}
 	for i, f := range res.Facets {
-		c := index.Taxonomy[i]
+		c := index.Facets[i]
 		if f.Field != c.Name || f.Label != c.Label {
 			t.Errorf("facet %d is %s (%q), want %s (%q)", i, f.Field, f.Label, c.Name, c.Label)
 		}

@@ -20,8 +20,11 @@ import (
 // The index is read-only, so the numbers never change while it is open.
 type facetIndex struct {
 	all   *roaring.Bitmap
-	cats  map[string]*categoryBits
+	cats  map[string]*categoryBits // taxonomy categories and organisation facets
 	years map[int]*roaring.Bitmap
+	// orgNames maps the organisation facets' values to the organisations'
+	// names (organisations.go).
+	orgNames map[string]string
 }
 
 type categoryBits struct {
@@ -36,7 +39,10 @@ func loadFacets(ctx context.Context, r bindex.IndexReader, m mapping.IndexMappin
 	if f.all, err = collect(ctx, r, m, query.NewMatchAllQuery()); err != nil {
 		return nil, err
 	}
-	for _, c := range index.Taxonomy {
+	if f.orgNames, err = loadOrgNames(r); err != nil {
+		return nil, err
+	}
+	for _, c := range index.Facets {
 		values, err := termBitmaps(ctx, r, c.Name)
 		if err != nil {
 			return nil, err
@@ -52,7 +58,11 @@ func loadFacets(ctx context.Context, r bindex.IndexReader, m mapping.IndexMappin
 				extra = append(extra, v)
 			}
 		}
-		sort.Strings(extra)
+		if index.IsOrgFacet(c.Name) {
+			f.sortOrgs(extra)
+		} else {
+			sort.Strings(extra)
+		}
 		cb.order = append(cb.order, extra...)
 		f.cats[c.Name] = cb
 	}
@@ -122,7 +132,7 @@ func termBitmaps(ctx context.Context, r bindex.IndexReader, field string) (map[s
 // known reports whether value is a category's vocabulary word or appears in
 // the index.
 func (f *facetIndex) known(cat, value string) bool {
-	c, ok := index.LookupCategory(cat)
+	c, ok := index.LookupFacet(cat)
 	if !ok {
 		return false
 	}
@@ -149,7 +159,7 @@ func (f *facetIndex) filterBits(cat string, options []string) *roaring.Bitmap {
 // over the matches of every filter but its own (so that a selected option
 // still shows its alternatives), the years over every filter but the dates.
 func (e *Engine) addFacets(res *Result, p *plan, ms *sets, matched *roaring.Bitmap) {
-	for _, c := range index.Taxonomy {
+	for _, c := range index.Facets {
 		ctxBits := matched
 		if _, ok := ms.filters[c.Name]; ok {
 			ctxBits = ms.context(c.Name)
@@ -174,14 +184,14 @@ func (e *Engine) facet(c index.Category, ctxBits *roaring.Bitmap, selected []str
 		if count == 0 && !sel[v] {
 			continue
 		}
-		label, def := optionLabel(c.Name, v)
+		label, def := e.facets.label(c.Name, v)
 		f.Values = append(f.Values, FacetValue{Value: v, Label: label, Definition: def, Count: count, Selected: sel[v]})
 	}
 	// Selected values that the index has never seen (a vocabulary word with
 	// no incidents) are still listed.
 	for _, v := range selected {
 		if _, ok := cb.values[v]; !ok && !containsValue(f.Values, v) {
-			label, def := optionLabel(c.Name, v)
+			label, def := e.facets.label(c.Name, v)
 			f.Values = append(f.Values, FacetValue{Value: v, Label: label, Definition: def, Selected: true})
 		}
 	}

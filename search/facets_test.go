@@ -66,6 +66,7 @@ func readCSVFacts(tb testing.TB, path string) []fact {
 	var facts []fact
 	for _, row := range rows[1:] {
 		ft := fact{id: row[col["Incident ID"]], published: row[col["Published"]][:10], options: map[string][]string{}}
+		addOrgFacts(tb, ft, row[col["ResponsibleOrg"]], row[col["ImpactedOrg"]])
 		for _, c := range categories {
 			i, ok := col[c.column+" Option"]
 			if !ok {
@@ -104,11 +105,16 @@ func readSeedFacts(tb testing.TB, path string) fact {
 		names[strings.ToLower(c.column)] = c.name
 	}
 	inTables := false
+	var responsible, impacted string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
+		case strings.HasPrefix(line, "Responsible Organization "):
+			responsible = line
+		case strings.HasPrefix(line, "Impacted Organization "):
+			impacted = line
 		case strings.HasPrefix(line, "Published Date:"):
 			ft.published = strings.TrimSpace(strings.TrimPrefix(line, "Published Date:"))[:10]
 			continue
@@ -139,6 +145,7 @@ func readSeedFacts(tb testing.TB, path string) fact {
 	if ft.published == "" {
 		tb.Fatalf("%s: no date", path)
 	}
+	addOrgFacts(tb, ft, strings.TrimPrefix(responsible, "Responsible Organization "), strings.TrimPrefix(impacted, "Impacted Organization "))
 	return ft
 }
 
@@ -171,6 +178,7 @@ func TestFactsReadIndependently(t *testing.T) {
 			"intent": {"poor_decisions"}, "capability": {"development_incompetence", "accidental"}, "duration": {"temporary"},
 			"behaviour": {"value", "other"}, "perception": {"none"}, "communication": {"none"}, "application": {"none"},
 			"consequence": {"property"}, "domain": {"information", "entertainment"},
+			"responsible_org": {"amazon"},
 		}},
 		"2741": {id: "2741", published: "2014-12-22", options: map[string][]string{
 			"phase": {"design", "operation"}, "boundary": {"within_system", "outside_system"},
@@ -248,7 +256,7 @@ func expectedCounts(facts []fact, f facetFilter) facetCounts {
 		}
 	}
 	sort.Strings(c.IDs)
-	for _, cat := range categories {
+	for _, cat := range factFacets() {
 		vals := map[string]uint64{}
 		for _, v := range f.filters[cat.name] {
 			vals[v] = 0
@@ -310,6 +318,9 @@ var facetFilters = []facetFilter{
 	{name: "IoT layers", filters: map[string][]string{"cps": {"unknown", "cps"}, "perception": {"embedded_software"}, "communication": {"unknown"}}, to: "2020-12-31"},
 	{name: "nothing matches", filters: map[string][]string{"consequence": {"death"}, "domain": {"health"}}},
 	{name: "selected option with no incidents", filters: map[string][]string{"consequence": {"basic", "death"}}},
+	{name: "responsible Tesla", filters: map[string][]string{"responsible_org": {"tesla"}}},
+	{name: "impacted Microsoft or Sony, malicious", filters: map[string][]string{"impacted_org": {"microsoft", "sony"}, "objective": {"malicious"}}},
+	{name: "responsible and impacted", filters: map[string][]string{"responsible_org": {"toyota", "boeing", "tesla"}, "impacted_org": {"toyota"}}},
 }
 
 // TestFacetCounts compares the engine's counts with counts made from the
@@ -398,7 +409,7 @@ func testFacetCountsAgreeWithBleve(t *testing.T, e *Engine) {
 				must = append(must, query.NewMatchAllQuery())
 			}
 			breq := bleve.NewSearchRequestOptions(query.NewConjunctionQuery(must), 0, 0, false)
-			for _, c := range categories {
+			for _, c := range factFacets() {
 				if _, filtered := f.filters[c.name]; !filtered {
 					breq.AddFacet(c.name, bleve.NewFacetRequest(c.name, 100))
 				}

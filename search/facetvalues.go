@@ -31,9 +31,9 @@ type FacetValues struct {
 // options are listed even without incidents. Most frequent first.
 func (e *Engine) FacetValues(ctx context.Context, req Request, category, prefix string) (*FacetValues, error) {
 	start := time.Now()
-	c, ok := index.LookupCategory(category)
+	c, ok := index.LookupFacet(category)
 	if !ok || c.Name != category {
-		return nil, &Error{Param: "category", Pos: -1, Msg: fmt.Sprintf("%q is not a category; use one of %s", index.Truncate(category, 40), strings.Join(index.CategoryNames(), ", "))}
+		return nil, &Error{Param: "category", Pos: -1, Msg: fmt.Sprintf("%q is not a category; use one of %s", index.Truncate(category, 40), strings.Join(index.FacetNames(), ", "))}
 	}
 	if len(prefix) > MaxPrefixBytes || !utf8.ValidString(prefix) {
 		return nil, &Error{Param: "prefix", Pos: -1, Msg: fmt.Sprintf("must be valid text of at most %d bytes", MaxPrefixBytes)}

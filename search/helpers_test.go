@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/faildex/faildex/data"
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/index/indextest"
 )
@@ -113,7 +114,12 @@ func (c *corpus) engine(tb testing.TB) *Engine {
 // buildEngine indexes paths into dir and opens an engine over the index.
 func buildEngine(dir string, paths []string) (*Engine, error) {
 	var rejected []string
-	_, err := index.Build(context.Background(), dir, paths, index.BuildOptions{
+	gaz, err := index.ParseGazetteer(data.OrganisationsName, data.Organisations)
+	if err != nil {
+		return nil, err
+	}
+	_, err = index.Build(context.Background(), dir, paths, index.BuildOptions{
+		Organisations: gaz,
 		Problem: func(p index.Problem) {
 			if !p.Warning {
 				rejected = append(rejected, p.Error())

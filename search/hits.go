@@ -126,8 +126,8 @@ func (e *Engine) hitOf(in *index.Incident, score float64, terms highlightTerms) 
 		Summary:   index.Cut(in.Lead(), leadBytes),
 		Options:   map[string][]string{},
 	}
-	for _, c := range index.Taxonomy {
-		if o := in.Options(c.Name); len(o) > 0 {
+	for _, c := range index.Facets {
+		if o := in.FacetValues(c.Name); len(o) > 0 {
 			hit.Options[c.Name] = o
 		}
 	}

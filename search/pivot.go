@@ -26,9 +26,10 @@ const PivotYear = index.FieldYear
 const NotAssessed = "(not assessed)"
 
 // PivotDimensions lists what a pivot's rows and columns may be: the
-// publication year and every category, in taxonomy order.
+// publication year, every category in taxonomy order, then the
+// organisation facets.
 func PivotDimensions() []string {
-	return append([]string{PivotYear}, index.CategoryNames()...)
+	return append([]string{PivotYear}, index.FacetNames()...)
 }
 
 // Pivot is the answer to a pivot request: the JSON contract of
@@ -79,7 +80,7 @@ func checkDimension(param, name string) error {
 	if name == PivotYear {
 		return nil
 	}
-	if _, ok := index.LookupCategory(name); ok && name == strings.ToLower(name) {
+	if _, ok := index.LookupFacet(name); ok && name == strings.ToLower(name) {
 		return nil
 	}
 	if name == "" {
@@ -112,7 +113,7 @@ func (e *Engine) Pivot(ctx context.Context, req Request, rows, cols string) (*Pi
 		Rows:  PivotAxis{Field: rd.field, Label: rd.label, Values: rd.values},
 		Cols:  PivotAxis{Field: cd.field, Label: cd.label, Values: cd.values},
 	}
-	pv.Filters = newResult(p, 0).Filters
+	pv.Filters = e.newResult(p, 0).Filters
 	pv.Counts = make([][]uint64, len(rd.bits))
 	for i, rb := range rd.bits {
 		if err := ctx.Err(); err != nil {
@@ -174,7 +175,7 @@ func (e *Engine) pivotDim(name string, matched *roaring.Bitmap) *pivotDim {
 		}
 		return d
 	}
-	c, _ := index.LookupCategory(name)
+	c, _ := index.LookupFacet(name)
 	d.label = c.Label
 	cb := e.facets.cats[name]
 	for _, v := range cb.order {
@@ -183,7 +184,7 @@ func (e *Engine) pivotDim(name string, matched *roaring.Bitmap) *pivotDim {
 			continue
 		}
 		if bm := roaring.And(matched, vb); !bm.IsEmpty() {
-			label, _ := optionLabel(name, v)
+			label, _ := e.facets.label(name, v)
 			add(PivotValue{Value: v, Label: label, Total: bm.GetCardinality()}, bm)
 		}
 	}

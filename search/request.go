@@ -112,7 +112,7 @@ func FromValues(v url.Values, extra ...string) (Request, error) {
 		}
 	}
 	n := 0
-	for _, c := range index.Taxonomy {
+	for _, c := range index.Facets {
 		for _, val := range v[c.Name] {
 			for _, part := range strings.Split(val, ",") {
 				if o := index.NormalizeOption(part); o != "" {
@@ -129,7 +129,7 @@ func FromValues(v url.Values, extra ...string) (Request, error) {
 }
 
 // paramNames are the parameters FromValues reads.
-var paramNames = append([]string{"q", "from", "to", "sort", "page", "size"}, index.CategoryNames()...)
+var paramNames = append([]string{"q", "from", "to", "sort", "page", "size"}, index.FacetNames()...)
 
 // checkParamNames returns an error for the first parameter name, in sorted
 // order, that is not one of paramNames or extra but is near one.
@@ -181,7 +181,7 @@ func (r Request) Values() url.Values {
 	if r.Query != "" {
 		v.Set("q", r.Query)
 	}
-	for _, c := range index.Taxonomy {
+	for _, c := range index.Facets {
 		for _, o := range r.Filters[c.Name] {
 			v.Add(c.Name, o)
 		}
@@ -291,12 +291,15 @@ func (r Request) normalize(known func(cat, value string) bool) (*normalized, err
 func (n *normalized) checkParamFilters(known func(cat, value string) bool) (total int, err error) {
 	// Sorted, so that the same request always reports the same error.
 	for _, cat := range sortedKeys(n.Filters) {
-		c, ok := index.LookupCategory(cat)
+		c, ok := index.LookupFacet(cat)
 		if !ok || c.Name != cat {
 			return 0, &Error{Param: cat, Pos: -1, Msg: "unknown category"}
 		}
 		var vals []string
 		for _, v := range n.Filters[cat] {
+			if !known(cat, v) && index.IsOrgFacet(cat) {
+				return 0, &Error{Param: cat, Pos: -1, Msg: fmt.Sprintf("no incident is tagged with the organisation %q; /api/v1/facets/%s?prefix= lists them", index.Truncate(v, 40), cat)}
+			}
 			if !known(cat, v) {
 				return 0, &Error{Param: cat, Pos: -1, Msg: fmt.Sprintf("unknown option %q; options: %s", index.Truncate(v, 40), optionList(c))}
 			}

@@ -43,7 +43,8 @@ type Hit struct {
 	Articles  int     `json:"article_count"`
 	Score     float64 `json:"score"`
 	Summary   string  `json:"summary,omitempty"`
-	// Options holds the incident's options per assessed category.
+	// Options holds the incident's options per assessed category, and the
+	// facet values of its tagged organisations per organisation facet.
 	Options   map[string][]string `json:"options"`
 	Fragments []Fragment          `json:"fragments"`
 }

@@ -44,7 +44,7 @@ func (e *Engine) search(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	matched := ms.context("")
-	res := newResult(p, matched.GetCardinality())
+	res := e.newResult(p, matched.GetCardinality())
 	e.addFacets(res, p, ms, matched)
 
 	if skip := (n.Page - 1) * n.Size; uint64(skip) < res.Total {
@@ -68,7 +68,7 @@ func (e *Engine) search(ctx context.Context, req Request) (*Result, error) {
 
 // newResult returns the result of a request matching total incidents,
 // without facets and hits.
-func newResult(p *plan, total uint64) *Result {
+func (e *Engine) newResult(p *plan, total uint64) *Result {
 	n := p.n
 	res := &Result{
 		Query:   n.Query,
@@ -83,9 +83,9 @@ func newResult(p *plan, total uint64) *Result {
 	}
 	reachable := min(res.Total, MaxDepth)
 	res.Pages = int((reachable + uint64(n.Size) - 1) / uint64(n.Size))
-	for _, c := range index.Taxonomy {
+	for _, c := range index.Facets {
 		for _, v := range p.filters[c.Name] {
-			label, _ := optionLabel(c.Name, v)
+			label, _ := e.facets.label(c.Name, v)
 			res.Filters = append(res.Filters, ActiveFilter{Field: c.Name, Value: v, Label: label})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
+	"github.com/faildex/faildex/data"
 	"github.com/faildex/faildex/index"
 )
 
@@ -58,7 +59,12 @@ func buildSegmentedEngine(_ string, paths []string) (*Engine, error) {
 		batch = bi.NewBatch()
 		return err
 	}
+	gaz, err := index.ParseGazetteer(data.OrganisationsName, data.Organisations)
+	if err != nil {
+		return fail(err)
+	}
 	add := func(in *index.Incident) error {
+		gaz.Tag(in)
 		doc, err := index.Document(in)
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.ID, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/faildex/faildex/data"
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/index/indextest"
 	"github.com/faildex/faildex/search"
@@ -108,7 +109,11 @@ func buildIndexOf(tb testing.TB, paths []string) string {
 	extra := tb.TempDir()
 	writeHostileReport(tb, extra)
 	dir := filepath.Join(tb.TempDir(), "index")
-	if _, err := index.Build(context.Background(), dir, append(paths, extra), index.BuildOptions{}); err != nil {
+	gaz, err := index.ParseGazetteer(data.OrganisationsName, data.Organisations)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := index.Build(context.Background(), dir, append(paths, extra), index.BuildOptions{Organisations: gaz}); err != nil {
 		tb.Fatal(err)
 	}
 	return dir
@@ -250,7 +255,7 @@ func TestAPISearch(t *testing.T) {
 		for _, f := range res.Facets {
 			got = append(got, f.Field)
 		}
-		if diff := cmp.Diff(index.CategoryNames(), got); diff != "" {
+		if diff := cmp.Diff(index.FacetNames(), got); diff != "" {
 			t.Errorf("facet order (-want +got):\n%s", diff)
 		}
 		if len(res.Years) == 0 {

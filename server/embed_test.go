@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/net/html"
 
+	"github.com/faildex/faildex/data"
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/index/indextest"
 	"github.com/faildex/faildex/search"
@@ -53,7 +54,11 @@ func embPaths(tb testing.TB) []string {
 func buildEmbIndex(tb testing.TB, paths []string) string {
 	tb.Helper()
 	dir := filepath.Join(tb.TempDir(), "index")
-	st, err := index.Build(context.Background(), dir, paths, index.BuildOptions{Strict: true})
+	gaz, err := index.ParseGazetteer(data.OrganisationsName, data.Organisations)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := index.Build(context.Background(), dir, paths, index.BuildOptions{Strict: true, Organisations: gaz})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -163,17 +163,17 @@ func newExplorePage(req search.Request, pv *search.Pivot) *explorePage {
 	}
 	for _, d := range search.PivotDimensions() {
 		label := "Year"
-		if c, ok := index.LookupCategory(d); ok {
+		if c, ok := index.LookupFacet(d); ok {
 			label = c.Label
 		}
 		p.Dims = append(p.Dims, sortChoice{Value: d, Label: label})
 	}
-	for _, c := range index.Taxonomy {
+	for _, c := range index.Facets {
 		for _, o := range req.Filters[c.Name] {
 			p.Hidden = append(p.Hidden, hiddenField{Name: c.Name, Value: o})
 			q := req.Clone()
 			q.Filters[c.Name] = removeString(q.Filters[c.Name], o)
-			p.Within = append(p.Within, chipView{Label: c.Label + ": " + c.OptionLabel(o), Href: exploreURL(q, p.Rows, p.Cols)})
+			p.Within = append(p.Within, chipView{Label: c.Label + ": " + filterLabel(&c, o, pv.Filters), Href: exploreURL(q, p.Rows, p.Cols)})
 		}
 	}
 	for _, d := range []struct{ name, value, label string }{{"from", req.From, "From "}, {"to", req.To, "To "}} {

@@ -171,8 +171,9 @@ func (e *ndjsonExport) write(in *index.Incident) error { return index.WriteJSONL
 func (e *ndjsonExport) close() error                   { return nil }
 
 // csvExport writes the database's CSV columns: the incident's fields, then
-// one "<Category> Option" column per category (options joined by "; ")
-// and one "<Category> Rationale" column per category.
+// the tagged organisations (two columns, names joined by "; "), one
+// "<Category> Option" column per category (options joined by "; ") and
+// one "<Category> Rationale" column per category.
 type csvExport struct {
 	cw     *csv.Writer
 	header bool
@@ -189,7 +190,7 @@ func csvHeader() []string {
 	for _, f := range index.TextFields {
 		cols = append(cols, f.Label)
 	}
-	cols = append(cols, "Sources")
+	cols = append(cols, "Sources", "Responsible Organisations", "Impacted Organisations")
 	for _, c := range index.Taxonomy {
 		cols = append(cols, csvCategoryName(c.Name)+" Option")
 	}
@@ -224,7 +225,7 @@ func csvRecord(in *index.Incident, row []string) []string {
 	for _, f := range index.TextFields {
 		row = append(row, *f.Get(in))
 	}
-	row = append(row, strings.Join(in.Sources, "\n"))
+	row = append(row, strings.Join(in.Sources, "\n"), strings.Join(in.ResponsibleOrgs, "; "), strings.Join(in.ImpactedOrgs, "; "))
 	for _, c := range index.Taxonomy {
 		row = append(row, strings.Join(in.Options(c.Name), "; "))
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/faildex/faildex/data"
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
 	"github.com/faildex/faildex/server"
@@ -91,9 +92,14 @@ func TestExportRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(t.TempDir(), "reindexed")
+			gaz, err := index.ParseGazetteer(data.OrganisationsName, data.Organisations)
+			if err != nil {
+				t.Fatal(err)
+			}
 			st, err := index.Build(context.Background(), dir, []string{path}, index.BuildOptions{
-				Strict:  true,
-				Problem: func(p index.Problem) { t.Errorf("re-indexing the export: %v", p.Error()) },
+				Strict:        true,
+				Organisations: gaz,
+				Problem:       func(p index.Problem) { t.Errorf("re-indexing the export: %v", p.Error()) },
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -128,7 +134,7 @@ func TestExportCSVColumns(t *testing.T) {
 	header, row := recs[0], recs[1]
 	wantHeader := []string{"Incident ID", "Related Article IDs", "Published", "Title", "Summary", "Timeline", "System",
 		"Responsible Organization", "Impacted Organization", "Software Causes", "Non-software Causes", "Impacts",
-		"Preventions", "Fixes", "References", "Sources"}
+		"Preventions", "Fixes", "References", "Sources", "Responsible Organisations", "Impacted Organisations"}
 	name := func(c index.Category) string {
 		if c.Name == "cps" {
 			return "CPS"

@@ -87,6 +87,9 @@ type facetView struct {
 	More                     []facetValueView // behind "show more"
 	MoreOpen                 bool
 	Missing                  uint64
+	// Filter offers a box that narrows the list to the values whose
+	// label has a word starting with what is typed (app.js).
+	Filter bool
 }
 
 type facetValueView struct {
@@ -156,7 +159,7 @@ func rawRequest(v url.Values) search.Request {
 	if n, err := strconv.Atoi(first("size")); err == nil && n >= 1 && n <= search.MaxSize {
 		req.Size = n
 	}
-	for _, c := range index.Taxonomy {
+	for _, c := range index.Facets {
 		if opts := index.SplitOptions(strings.Join(v[c.Name], ",")); len(opts) > 0 {
 			req.Filters[c.Name] = opts
 		}
@@ -186,10 +189,14 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 	for _, v := range search.Sorts {
 		p.Sorts = append(p.Sorts, sortChoice{Value: v, Label: sortLabels[v], Selected: v == sortBy})
 	}
-	p.Chips, p.ClearAll = chips(req)
+	var filters []search.ActiveFilter
+	if res != nil {
+		filters = res.Filters
+	}
+	p.Chips, p.ClearAll = chips(req, filters)
 	p.Active = len(p.Chips)
 	if res == nil {
-		for _, c := range index.Taxonomy {
+		for _, c := range index.Facets {
 			for _, v := range req.Filters[c.Name] {
 				p.Hidden = append(p.Hidden, hiddenField{Name: c.Name, Value: v})
 			}
@@ -270,16 +277,17 @@ func suggestions(req search.Request, chips []chipView) []chipView {
 }
 
 // chips lists the active filters and date range, each with the URL of the
-// search without it, and the URL without any of them.
-func chips(req search.Request) ([]chipView, string) {
+// search without it, and the URL without any of them. filters are the
+// result's, whose labels name organisations.
+func chips(req search.Request, filters []search.ActiveFilter) ([]chipView, string) {
 	var out []chipView
 	base := req.Clone()
 	base.Page = 0
-	for _, c := range index.Taxonomy {
+	for _, c := range index.Facets {
 		for _, v := range req.Filters[c.Name] {
 			q := base.Clone()
 			q.Filters[c.Name] = without(q.Filters[c.Name], v)
-			out = append(out, chipView{Label: c.Label + ": " + c.OptionLabel(v), Href: searchPageURL(q)})
+			out = append(out, chipView{Label: c.Label + ": " + filterLabel(&c, v, filters), Href: searchPageURL(q)})
 		}
 	}
 	if req.From != "" || req.To != "" {
@@ -383,11 +391,12 @@ func facetViews(facets []search.Facet) []facetView {
 	}
 	out := make([]facetView, 0, len(ordered))
 	for _, f := range ordered {
-		c, ok := index.LookupCategory(f.Field)
+		c, ok := index.LookupFacet(f.Field)
 		if !ok {
 			continue
 		}
 		fv := facetView{Field: f.Field, Label: f.Label, Definition: c.Definition, Missing: f.Missing, Open: rank(f.Field) < len(facetOrder)}
+		fv.Filter = index.IsOrgFacet(f.Field) && len(f.Values) > facetShown
 		for i, v := range f.Values {
 			vv := facetValueView{
 				ID:         controlID("f", f.Field, v.Value),

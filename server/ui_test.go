@@ -171,7 +171,7 @@ func uiCheck(tb testing.TB, where, body string, want ...string) {
 var (
 	uiFacetIDs   = regexp.MustCompile(`<details class="facet" id="c-([a-z]+)"( open)?>`)
 	uiHitLinks   = regexp.MustCompile(`<h2><a href="(/incidents/[^"]+)">`)
-	uiCheckboxes = regexp.MustCompile(`<input type="checkbox" form="f" id="[^"]+" name="([a-z]+)" value="([^"]+)"( checked)?><label [^>]*>[^<]*<span class="c">(\d+)</span>`)
+	uiCheckboxes = regexp.MustCompile(`<input type="checkbox" form="f" id="[^"]+" name="([a-z_]+)" value="([^"]+)"( checked)?><label [^>]*>[^<]*<span class="c">(\d+)</span>`)
 )
 
 // TestSearchPage checks the search page over the real reports.

@@ -11,22 +11,34 @@ import (
 )
 
 func runIndex(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "index", "[--index DIR] [--strict] [PATH ...]")
+	fs := newFlags(env, "index", "[--index DIR] [--strict] [--organisations FILE] [PATH ...]")
 	dir := indexDirFlag(env, fs)
 	strict := fs.Bool("strict", false, "fail the build if any report is rejected")
+	var orgFiles stringList
+	fs.Var(&orgFiles, "organisations", "gazetteer of organisations added to the shipped one (`FILE`, repeatable; one organisation a line, \"Name: alias, alias\"; see the README)")
 	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	gaz, err := gazetteer(orgFiles)
 	if err != nil {
 		return err
 	}
 	if len(paths) == 0 {
 		paths = []string{defaultDataDir}
 	}
-	_, err = buildIndex(ctx, env, *dir, paths, *strict)
+	_, err = buildIndexOrgs(ctx, env, *dir, paths, *strict, gaz)
 	return err
 }
 
-// buildIndex builds dir from paths, logging problems and a summary.
+// buildIndex builds dir from paths with the shipped organisation
+// gazetteer, logging problems and a summary.
 func buildIndex(ctx context.Context, env *Env, dir string, paths []string, strict bool) (index.BuildStats, error) {
+	return buildIndexOrgs(ctx, env, dir, paths, strict, defaultGazetteer())
+}
+
+// buildIndexOrgs is buildIndex with the given organisation gazetteer.
+func buildIndexOrgs(ctx context.Context, env *Env, dir string, paths []string, strict bool, gaz *index.Gazetteer) (index.BuildStats, error) {
 	log := env.Log
 	var bar *progressbar.ProgressBar
 	if env.Terminal {
@@ -39,7 +51,8 @@ func buildIndex(ctx context.Context, env *Env, dir string, paths []string, stric
 			progressbar.OptionClearOnFinish())
 	}
 	opts := index.BuildOptions{
-		Strict: strict,
+		Strict:        strict,
+		Organisations: gaz,
 		Problem: func(p index.Problem) {
 			switch {
 			case p.Skipped, p.Warning:

@@ -1,7 +1,7 @@
 // Command faildex indexes software-failure incident reports and serves a
 // faceted search over them. Its subcommands, with their main flags:
 //
-//	faildex index  [--index DIR] [--strict] [PATH ...]
+//	faildex index  [--index DIR] [--strict] [--organisations FILE] [PATH ...]
 //	    build the index from report files (default PATH: data)
 //	faildex serve  [--index DIR] [--addr HOST:PORT] [--cors-origin ORIGIN] [--frame-ancestors SRC]
 //	               [--admin-token TOKEN] [--timeout D] [--dev] [--drain D] [--drain-timeout D]

@@ -116,7 +116,7 @@ func searchValues(args []string) (url.Values, error) {
 		case isParam(name):
 			v.Add(name, value)
 		default:
-			c, ok := index.LookupCategory(name)
+			c, ok := index.LookupFacet(name)
 			if ok {
 				v.Add(c.Name, value)
 				continue

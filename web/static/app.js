@@ -60,10 +60,12 @@
         if (!next) throw new Error('no results in the page');
         // Keep the folds the user opened or closed, but show a category
         // that has a value selected.
-        var folds = {};
+        var folds = {}, typed = {};
         app.querySelectorAll('details[id]').forEach(function (el) { folds[el.id] = el.open; });
+        app.querySelectorAll('input.ffilter').forEach(function (el) { typed[el.id] = el.value; });
         app.replaceWith(next);
         app = next;
+        facetFilters(typed);
         app.querySelectorAll('details[id]').forEach(function (el) {
           var keep = el.id !== 'fbox' && el.open && el.querySelector('input:checked');
           if (el.id in folds && !keep) el.open = folds[el.id];
@@ -98,6 +100,35 @@
         if (push) location.assign(url); else location.reload();
       });
   }
+
+  // Long facet lists (the organisations) have a filter box: typing narrows
+  // the list, "show more" included, to the values with a word of their
+  // label starting with what is typed. typed holds boxes' text by id, kept
+  // across a results swap.
+  function facetFilters(typed) {
+    app.querySelectorAll('input.ffilter').forEach(function (box) {
+      box.hidden = false;
+      if (typed && typed[box.id]) {
+        box.value = typed[box.id];
+        narrowFacet(box);
+      }
+    });
+  }
+  function narrowFacet(box) {
+    var want = box.value.trim().toLowerCase();
+    var list = box.closest('fieldset');
+    list.querySelectorAll('li').forEach(function (li) {
+      var label = li.querySelector('label');
+      var text = label && label.firstChild ? label.firstChild.textContent.trim().toLowerCase() : '';
+      li.hidden = want !== '' && text.indexOf(want) !== 0 && !text.split(/[^a-z0-9\u00c0-\uffff]+/).some(function (w) { return w.indexOf(want) === 0; });
+    });
+    var more = list.querySelector('details.more');
+    if (more && want) more.open = true;
+  }
+  facetFilters(null);
+  d.addEventListener('input', function (e) {
+    if (e.target.classList && e.target.classList.contains('ffilter')) narrowFacet(e.target);
+  });
 
   form.addEventListener('submit', function (e) {
     e.preventDefault();
