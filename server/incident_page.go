@@ -76,6 +76,7 @@ func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request, eng 
 	p := newIncidentPage(in, backURL(r))
 	p.Head = s.headLinks(r)
 	p.Cite = s.citation(r, in)
+	p.Corpus = s.corpusLabel(r, eng)
 	return s.ui.render(w, r, http.StatusOK, "incident", p)
 }
 

@@ -47,6 +47,7 @@ type searchPage struct {
 	Relaxed    *search.Relaxed
 	Notices    []string
 	PastEnd    string // for a page past the last: the URL of the last page
+	Took       string // how long the search took ("3 ms")
 }
 
 type hiddenField struct {
@@ -139,6 +140,7 @@ func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request, eng Se
 	}
 	p := newSearchPage(req, res)
 	p.Head = s.headLinks(r)
+	p.Corpus = s.corpusLabel(r, eng)
 	return s.ui.render(w, r, http.StatusOK, "search", p)
 }
 
@@ -229,6 +231,7 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 	}
 	p.Relaxed = res.Relaxed
 	p.Notices = res.Notices
+	p.Took = tookLabel(res.TookMS)
 	return p
 }
 

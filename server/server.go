@@ -56,6 +56,7 @@ type Server struct {
 	handler    http.Handler
 	metrics    *metrics
 	ui         *ui
+	corpus     corpusCache // what the current index holds, for pages
 
 	ln   net.Listener
 	srv  *http.Server

@@ -18,11 +18,7 @@ func runIndex(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(paths) == 0 {
-		paths = []string{defaultDataDir}
-	}
-	_, err = buildIndex(ctx, env, *dir, paths, *strict)
-	return err
+	return buildDefault(ctx, env, *dir, paths, *strict)
 }
 
 // buildIndex builds dir from paths, logging problems and a summary.

@@ -2,7 +2,7 @@
 // faceted search over them. Its subcommands, with their main flags:
 //
 //	faildex index  [--index DIR] [--strict] [PATH ...]
-//	    build the index from report files (default PATH: data)
+//	    build the index from report files (default: the bundled corpus, embedded in the binary)
 //	faildex serve  [--index DIR] [--addr HOST:PORT] [--cors-origin ORIGIN] [--frame-ancestors SRC]
 //	               [--admin-token TOKEN] [--timeout D] [--dev] [PATH ...]
 //	    serve the search UI and API, building the index from PATHs first if there is none
@@ -78,8 +78,9 @@ var commands = []command{
 	{"eval", "measure ranking quality on a judged query set (MRR, nDCG, recall)", runEval},
 }
 
-// defaultDataDir is the bundled corpus: what index and serve read when
-// given no paths, and what gen and bench learn from.
+// defaultDataDir is the bundled corpus's directory in a checkout, which gen
+// and bench learn from. index and serve read the copy embedded in the
+// binary (package data) when given no paths.
 const defaultDataDir = "data"
 
 // errUsage marks an error caused by wrong arguments (exit status 2).

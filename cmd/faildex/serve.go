@@ -67,12 +67,8 @@ type serveOptions struct {
 func serve(ctx context.Context, env *Env, o serveOptions) error {
 	log := env.Log
 	if !index.Exists(o.dir) {
-		paths := o.paths
-		if len(paths) == 0 {
-			paths = []string{defaultDataDir}
-		}
-		log.Info().Str("index", o.dir).Strs("paths", paths).Msg("no index yet; building it")
-		if _, err := buildIndex(ctx, env, o.dir, paths, false); err != nil {
+		log.Info().Str("index", o.dir).Strs("paths", o.paths).Msg("no index yet; building it")
+		if err := buildDefault(ctx, env, o.dir, o.paths, false); err != nil {
 			return err
 		}
 	} else if len(o.paths) > 0 {
@@ -86,6 +82,13 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		}
 		return err
 	}
+	corpus, err := server.Describe(ctx, eng)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	log.Info().Str("index", o.dir).Uint64("incidents", corpus.Incidents).Int("first_year", corpus.First).
+		Int("last_year", corpus.Last).Msg("loaded " + corpus.String())
 	srv, err := server.New(server.Config{
 		Addr:           o.addr,
 		Log:            log,
