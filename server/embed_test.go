@@ -81,10 +81,14 @@ func newEmbFixture(tb testing.TB, cfg server.Config) *embFixture {
 	return &embFixture{dir: dir, srv: newEmbServer(tb, cfg, openEmbEngine(tb, dir))}
 }
 
-// newEmbServer returns a server over s with a silent logger.
+// newEmbServer returns a server over s with a silent logger, which trusts
+// testHost as its public host unless cfg says otherwise.
 func newEmbServer(tb testing.TB, cfg server.Config, s server.Searcher) *server.Server {
 	tb.Helper()
 	cfg.Log = zerolog.Nop()
+	if cfg.BaseURL == "" && cfg.AllowedHosts == nil {
+		cfg.AllowedHosts = []string{testHost}
+	}
 	srv, err := server.New(cfg, s)
 	if err != nil {
 		tb.Fatal(err)

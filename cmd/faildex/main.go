@@ -3,7 +3,8 @@
 //
 //	faildex index  [--index DIR] [--strict] [PATH ...]
 //	    build the index from report files (default: the bundled corpus, embedded in the binary)
-//	faildex serve  [--index DIR] [--addr HOST:PORT] [--cors-origin ORIGIN] [--frame-ancestors SRC]
+//	faildex serve  [--index DIR] [--addr HOST:PORT] [--base-url URL] [--allow-host HOST]
+//	               [--cors-origin ORIGIN] [--frame-ancestors SRC]
 //	               [--admin-token TOKEN] [--timeout D] [--dev] [PATH ...]
 //	    serve the search UI and API, building the index from PATHs first if there is none
 //	faildex search [--index DIR] [--json] [--facets] QUERY [category=option ...] [from=|to=|sort=|page=|size=VALUE ...]
@@ -23,7 +24,7 @@
 //	    measure ranking quality (MRR, nDCG, recall) on a judged query set
 //
 // --index defaults to $FAILDEX_INDEX, else faildex.bleve; --admin-token
-// defaults to $FAILDEX_ADMIN_TOKEN. Exit status: 0 on success, 1 on
+// defaults to $FAILDEX_ADMIN_TOKEN; --base-url to $FAILDEX_BASE_URL. Exit status: 0 on success, 1 on
 // failure, 2 on wrong arguments.
 package main
 

@@ -34,6 +34,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	var cors listFlag
 	fs.Var(&cors, "cors-origin", "origin allowed to call /api/v1 from browsers (repeatable; * for any)")
+	baseURL := fs.String("base-url", env.Getenv("FAILDEX_BASE_URL"), "public scheme and host of every absolute link, e.g. https://faildex.example (env FAILDEX_BASE_URL; default: the listen address)")
+	var hosts listFlag
+	fs.Var(&hosts, "allow-host", "without --base-url, a further Host header (host[:port]) that absolute links may name (repeatable)")
 	frame := fs.String("frame-ancestors", "*", "CSP frame-ancestors of /embed (other pages allow only 'self')")
 	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "token for POST /admin/reload (env FAILDEX_ADMIN_TOKEN; empty disables it)")
 	timeout := fs.Duration("timeout", 5*time.Second, "time limit of one request's search")
@@ -50,6 +53,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	return serve(ctx, env, serveOptions{
 		dir: *dir, addr: *addr, paths: paths, cors: cors, frameAncestors: *frame,
 		adminToken: *token, timeout: *timeout, dev: *dev, engine: opts,
+		baseURL: *baseURL, allowedHosts: hosts,
 	})
 }
 
@@ -59,6 +63,8 @@ type serveOptions struct {
 	cors           []string
 	frameAncestors string
 	adminToken     string
+	baseURL        string
+	allowedHosts   []string
 	timeout        time.Duration
 	dev            bool
 	engine         []search.Option // how queries are read
@@ -96,6 +102,8 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		CORSOrigins:    o.cors,
 		FrameAncestors: o.frameAncestors,
 		AdminToken:     o.adminToken,
+		BaseURL:        o.baseURL,
+		AllowedHosts:   o.allowedHosts,
 		Dev:            o.dev,
 		Open: func(ctx context.Context) (server.Searcher, error) {
 			return search.Open(ctx, o.dir, o.engine...)
