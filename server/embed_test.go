@@ -218,8 +218,8 @@ func TestEmbedPage(t *testing.T) {
 		t.Errorf("the widget is %d bytes; it should stay small", w.Body.Len())
 	}
 	csp := cspDirectives(w.Header().Get("Content-Security-Policy"))
-	if got := csp["frame-ancestors"]; got != "https://blog.example https://*.example.org" {
-		t.Errorf("frame-ancestors %q, want the configured ones", got)
+	if got := csp["frame-ancestors"]; got != "'self' https://blog.example https://*.example.org" {
+		t.Errorf("frame-ancestors %q, want faildex's own pages (the embed preview) and the configured ones", got)
 	}
 	if xfo := w.Header().Get("X-Frame-Options"); xfo != "" {
 		t.Errorf("X-Frame-Options %q on /embed forbids framing", xfo)

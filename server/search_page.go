@@ -48,6 +48,7 @@ type searchPage struct {
 	Notices    []string
 	PastEnd    string // for a page past the last: the URL of the last page
 	Took       string // how long the search took ("3 ms")
+	Actions    *searchActions
 }
 
 type hiddenField struct {
@@ -141,6 +142,7 @@ func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request, eng Se
 	p := newSearchPage(req, res)
 	p.Head = s.headLinks(r)
 	p.Corpus = s.corpusLabel(r, eng)
+	p.Actions = s.actionsFor(r, req)
 	return s.ui.render(w, r, http.StatusOK, "search", p)
 }
 

@@ -6,6 +6,45 @@
 (function () {
   'use strict';
   var d = document;
+
+  // Copy buttons (search and incident pages): a button with data-copy-text
+  // copies that text; one with data-copy copies the text of the element
+  // with that id. The live region says it was copied.
+  if (d.addEventListener && d.querySelector) {
+    d.documentElement.classList.add('cp');
+    d.addEventListener('click', function (e) {
+      var b = e.target.closest ? e.target.closest('button.copy') : null;
+      if (!b) return;
+      var src = b.getAttribute('data-copy');
+      var el = src ? d.getElementById(src) : null;
+      var text = b.hasAttribute('data-copy-text') ? b.getAttribute('data-copy-text') : el ? (el.value != null ? el.value : el.textContent) : '';
+      var said = b.getAttribute('data-copied') || 'Copied';
+      var say = function (msg) {
+        var live = d.getElementById('live');
+        if (live) { live.textContent = ''; setTimeout(function () { live.textContent = msg; }, 30); }
+        b.setAttribute('data-state', msg === said ? 'copied' : 'failed');
+      };
+      var fallback = function () {
+        var ta = d.createElement('textarea');
+        ta.value = text;
+        ta.setAttribute('readonly', '');
+        ta.className = 'vh';
+        d.body.appendChild(ta);
+        ta.select();
+        var ok = false;
+        try { ok = d.execCommand('copy'); } catch (err) { ok = false; }
+        ta.remove();
+        b.focus();
+        say(ok ? said : 'Could not copy; select the text and copy it');
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { say(said); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  }
+
   var form = d.getElementById('f');
   if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams || !history.pushState) return;
   d.documentElement.classList.add('js');
