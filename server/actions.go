@@ -113,7 +113,7 @@ func describeSearch(req search.Request) string {
 	}
 	for _, c := range index.Taxonomy {
 		for _, v := range req.Filters[c.Name] {
-			parts = append(parts, c.Label+": "+c.OptionLabel(v))
+			parts = append(parts, c.Label+": "+filterLabel(&c, v))
 		}
 	}
 	if req.From != "" || req.To != "" {

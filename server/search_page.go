@@ -40,7 +40,7 @@ type searchPage struct {
 	Active   int        // the number of chips
 	Years    *histogram
 	Pager    *pager
-	Suggest  []chipView // for an empty result: searches with one constraint fewer
+	Suggest  []removal  // for an empty result: searches with one constraint fewer, with counts
 	// How the query was read: the search with its misspelled words
 	// corrected, the words left out to find matches, and notices.
 	DidYouMean *chipView
@@ -88,6 +88,9 @@ type facetView struct {
 	More                     []facetValueView // behind "show more"
 	MoreOpen                 bool
 	Missing                  uint64
+	// NotAssessed selects the incidents not assessed in the category; nil
+	// when none match and it is not selected.
+	NotAssessed *facetValueView
 }
 
 type facetValueView struct {
@@ -143,6 +146,7 @@ func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request, eng Se
 	p.Head = s.headLinks(r)
 	p.Corpus = s.corpusLabel(r, eng)
 	p.Actions = s.actionsFor(r, req)
+	countRemovals(r.Context(), eng, p.Suggest)
 	return s.ui.render(w, r, http.StatusOK, "search", p)
 }
 
@@ -224,7 +228,7 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 		p.PastEnd = searchPageURL(q)
 	}
 	if res.Total == 0 {
-		p.Suggest = suggestions(req, p.Chips)
+		p.Suggest = removals(req)
 	}
 	if res.Suggestion != "" {
 		q := req.Clone()
@@ -257,21 +261,6 @@ func searchTitle(req search.Request, page int, filtered bool) string {
 	return title
 }
 
-// suggestions lists, for a search without results, the searches with one
-// constraint fewer: each chip removed, and the words without any filter.
-func suggestions(req search.Request, chips []chipView) []chipView {
-	var out []chipView
-	for _, c := range chips {
-		out = append(out, chipView{Label: "Without " + c.Label, Href: c.Href})
-	}
-	if req.Query != "" && len(chips) > 0 {
-		q := req.Clone()
-		q.Filters, q.From, q.To = nil, "", ""
-		out = append(out, chipView{Label: "Search all incidents for “" + req.Query + "”", Href: searchPageURL(q)})
-	}
-	return out
-}
-
 // chips lists the active filters and date range, each with the URL of the
 // search without it, and the URL without any of them.
 func chips(req search.Request) ([]chipView, string) {
@@ -282,7 +271,7 @@ func chips(req search.Request) ([]chipView, string) {
 		for _, v := range req.Filters[c.Name] {
 			q := base.Clone()
 			q.Filters[c.Name] = without(q.Filters[c.Name], v)
-			out = append(out, chipView{Label: c.Label + ": " + c.OptionLabel(v), Href: searchPageURL(q)})
+			out = append(out, chipView{Label: c.Label + ": " + filterLabel(&c, v), Href: searchPageURL(q)})
 		}
 	}
 	if req.From != "" || req.To != "" {
@@ -413,6 +402,17 @@ func facetViews(facets []search.Facet) []facetView {
 			} else {
 				fv.More = append(fv.More, vv)
 				fv.MoreOpen = fv.MoreOpen || v.Selected
+			}
+		}
+		if f.Missing > 0 || f.MissingSelected {
+			fv.NotAssessed = &facetValueView{
+				ID: controlID("f", f.Field, search.NotAssessed), Field: f.Field, Value: search.NotAssessed,
+				Label: search.NotAssessedLabel, Definition: "Incidents with no option in this category",
+				Count: f.Missing, Selected: f.MissingSelected,
+			}
+			if f.MissingSelected {
+				fv.Selected++
+				fv.Open = true
 			}
 		}
 		out = append(out, fv)
