@@ -40,7 +40,7 @@ type searchPage struct {
 	Active   int        // the number of chips
 	Years    *histogram
 	Pager    *pager
-	Suggest  []removal  // for an empty result: searches with one constraint fewer, with counts
+	Suggest  []removal // for an empty result: searches with one constraint fewer, with counts
 	// How the query was read: the search with its misspelled words
 	// corrected, the words left out to find matches, and notices.
 	DidYouMean *chipView
