@@ -73,6 +73,7 @@ type hitView struct {
 
 type tagView struct {
 	Label, Title string
+	Href         string // the search for the option
 }
 
 type fragView struct {
@@ -328,7 +329,7 @@ func newHitView(h search.Hit, back string) hitView {
 			if d := optionDefinition(c, o); d != "" {
 				title += ". " + d
 			}
-			v.Tags = append(v.Tags, tagView{Label: c.OptionLabel(o), Title: title})
+			v.Tags = append(v.Tags, tagView{Label: c.OptionLabel(o), Title: title, Href: searchPageURL(search.Request{Filters: map[string][]string{name: {o}}})})
 		}
 	}
 	for _, f := range h.Fragments {

@@ -333,7 +333,7 @@ func TestIncidentPage(t *testing.T) {
 		uiCheck(t, "seed", body,
 			"<h1>Amazon Alexa Privacy Breach: Recording and Sending Conversations Without Consent</h1>",
 			`<time datetime="2018-05-24">24 May 2018</time>`,
-			`<a href="/?consequence=property&amp;page=2&amp;q=wake&#43;word">← Back to the search</a>`,
+			`<a class="back" href="/?consequence=property&amp;page=2&amp;q=wake&#43;word">← Back to the search</a>`,
 			`<link rel="canonical" href="/incidents/`+alexaSeed+`">`,
 			"Postmortem analysis", "Software Taxonomy of Faults", "IoT System Layer", "Other Details",
 			`<a href="/?recurring=one_organization"`, `<a href="/?consequence=property"`,

@@ -45,6 +45,40 @@
     });
   }
 
+  // Incident page opened from a search: mark the search's words (and the
+  // words that start with them, for "crash" in "crashed") in the report.
+  var art = d.querySelector && d.querySelector('article[data-highlight]');
+  if (art && window.NodeFilter) {
+    var words = art.getAttribute('data-highlight').split(/\s+/).filter(Boolean).map(function (w) {
+      return w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    });
+    if (words.length) {
+      var re;
+      try { re = new RegExp('(?<![\\p{L}\\p{N}])(?:' + words.join('|') + ')[\\p{L}\\p{N}]*', 'giu'); } catch (err) { re = null; }
+      var walker = re && d.createTreeWalker(art, NodeFilter.SHOW_TEXT, {
+        acceptNode: function (n) { return n.parentNode.closest('pre,button,script,style,mark') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT; }
+      });
+      var texts = [];
+      while (walker && walker.nextNode()) texts.push(walker.currentNode);
+      texts.forEach(function (t) {
+        var s = t.nodeValue, last = 0, m, frag = null;
+        re.lastIndex = 0;
+        while ((m = re.exec(s))) {
+          if (!frag) frag = d.createDocumentFragment();
+          frag.appendChild(d.createTextNode(s.slice(last, m.index)));
+          var mk = d.createElement('mark');
+          mk.textContent = m[0];
+          frag.appendChild(mk);
+          last = m.index + m[0].length;
+        }
+        if (frag) {
+          frag.appendChild(d.createTextNode(s.slice(last)));
+          t.parentNode.replaceChild(frag, t);
+        }
+      });
+    }
+  }
+
   var form = d.getElementById('f');
   if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams || !history.pushState) return;
   d.documentElement.classList.add('js');
