@@ -146,6 +146,7 @@ func apiSearch(tb testing.TB, inst *instance, params string) (total uint64, coun
 				Value string `json:"value"`
 				Count uint64 `json:"count"`
 			} `json:"values"`
+			Missing uint64 `json:"missing"`
 		} `json:"facets"`
 	}
 	if err := json.Unmarshal([]byte(body), &res); err != nil {
@@ -155,6 +156,9 @@ func apiSearch(tb testing.TB, inst *instance, params string) (total uint64, coun
 	for _, f := range res.Facets {
 		for _, v := range f.Values {
 			counts["f-"+f.Field+"-"+v.Value] = v.Count
+		}
+		if f.Missing > 0 {
+			counts["f-"+f.Field+"-not_assessed"] = f.Missing
 		}
 	}
 	return res.Total, counts
@@ -257,7 +261,7 @@ func TestUISearch(t *testing.T) {
 			chromedp.WaitVisible(".incident h1", chromedp.ByQuery),
 		)
 		var back, title string
-		eval(t, ctx, `document.querySelector('.back a').getAttribute('href')`, &back)
+		eval(t, ctx, `document.querySelector('a.back').getAttribute('href')`, &back)
 		eval(t, ctx, `document.querySelector('.incident h1').textContent`, &title)
 		if back != "/?q=wake+word&sort=date" {
 			t.Errorf("back link %q, want the search", back)
@@ -266,7 +270,7 @@ func TestUISearch(t *testing.T) {
 			t.Error("no title")
 		}
 		run(t, ctx, "following the back link",
-			chromedp.Click(".back a", chromedp.ByQuery),
+			chromedp.Click("a.back", chromedp.ByQuery),
 			waitFor(`location.search === "?q=wake+word&sort=date" && document.querySelectorAll('.hits h2').length > 0`),
 		)
 		if s := state(t, ctx); !strings.Contains(s.Heading, "wake word") {
@@ -605,7 +609,7 @@ func TestUIScreenshots(t *testing.T) {
 		chromedp.Navigate(inst.URL+"/incidents/000_123143f11ad7b5f7"),
 		chromedp.WaitVisible(".incident h1", chromedp.ByQuery),
 		emulation.SetEmulatedMedia().WithMedia("print"),
-		chromedp.Evaluate(`['.top', '.foot', '.back', '.incident h1', '.tax'].map(s => getComputedStyle(document.querySelector(s)).display).join(' ')`, &printed),
+		chromedp.Evaluate(`['.top', '.foot', '.inav', '.incident h1', '.tax'].map(s => getComputedStyle(document.querySelector(s)).display).join(' ')`, &printed),
 		emulation.SetEmulatedMedia().WithMedia(""),
 	)
 	if printed != "none none none block table" {

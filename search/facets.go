@@ -31,6 +31,8 @@ type categoryBits struct {
 	values   map[string]*roaring.Bitmap
 	order    []string        // vocabulary order, then unknown values sorted
 	assessed *roaring.Bitmap // documents with any option
+	missing  *roaring.Bitmap // documents with none: all but assessed
+	indexed  []string        // the keys of values, sorted
 }
 
 func loadFacets(ctx context.Context, r bindex.IndexReader, m mapping.IndexMapping) (*facetIndex, error) {
@@ -64,6 +66,11 @@ func loadFacets(ctx context.Context, r bindex.IndexReader, m mapping.IndexMappin
 			sort.Strings(extra)
 		}
 		cb.order = append(cb.order, extra...)
+		cb.missing = roaring.AndNot(f.all, cb.assessed)
+		for v := range values {
+			cb.indexed = append(cb.indexed, v)
+		}
+		sort.Strings(cb.indexed)
 		f.cats[c.Name] = cb
 	}
 	years, err := termBitmaps(ctx, r, index.FieldYear)
@@ -136,19 +143,22 @@ func (f *facetIndex) known(cat, value string) bool {
 	if !ok {
 		return false
 	}
-	if c.HasOption(value) {
+	if c.HasOption(value) || value == NotAssessed {
 		return true
 	}
 	_, ok = f.cats[cat].values[value]
 	return ok
 }
 
-// filterBits returns the documents having any of the options.
+// filterBits returns the documents having any of the options, or none at
+// all for NotAssessed.
 func (f *facetIndex) filterBits(cat string, options []string) *roaring.Bitmap {
 	cb := f.cats[cat]
 	bms := make([]*roaring.Bitmap, 0, len(options))
 	for _, o := range options {
-		if bm, ok := cb.values[o]; ok {
+		if o == NotAssessed {
+			bms = append(bms, cb.missing)
+		} else if bm, ok := cb.values[o]; ok {
 			bms = append(bms, bm)
 		}
 	}
@@ -190,6 +200,10 @@ func (e *Engine) facet(c index.Category, ctxBits *roaring.Bitmap, selected []str
 	// Selected values that the index has never seen (a vocabulary word with
 	// no incidents) are still listed.
 	for _, v := range selected {
+		if v == NotAssessed {
+			f.MissingSelected = true
+			continue
+		}
 		if _, ok := cb.values[v]; !ok && !containsValue(f.Values, v) {
 			label, def := e.facets.label(c.Name, v)
 			f.Values = append(f.Values, FacetValue{Value: v, Label: label, Definition: def, Selected: true})

@@ -218,6 +218,9 @@ func (f facetFilter) match(ft fact, skip string) bool {
 		}
 		ok := false
 		for _, v := range vals {
+			if v == NotAssessed && len(ft.options[cat]) == 0 {
+				ok = true
+			}
 			for _, o := range ft.options[cat] {
 				ok = ok || o == v
 			}
@@ -259,7 +262,9 @@ func expectedCounts(facts []fact, f facetFilter) facetCounts {
 	for _, cat := range factFacets() {
 		vals := map[string]uint64{}
 		for _, v := range f.filters[cat.name] {
-			vals[v] = 0
+			if v != NotAssessed {
+				vals[v] = 0
+			}
 			c.Selected[cat.name] = append(c.Selected[cat.name], v)
 		}
 		for _, ft := range facts {
@@ -296,6 +301,9 @@ func actualCounts(res *Result) facetCounts {
 				c.Selected[f.Field] = append(c.Selected[f.Field], v.Value)
 			}
 		}
+		if f.MissingSelected {
+			c.Selected[f.Field] = append(c.Selected[f.Field], NotAssessed)
+		}
 		sort.Strings(c.Selected[f.Field])
 		if f.Missing > 0 {
 			c.Missing[f.Field] = f.Missing
@@ -321,6 +329,9 @@ var facetFilters = []facetFilter{
 	{name: "responsible Tesla", filters: map[string][]string{"responsible_org": {"tesla"}}},
 	{name: "impacted Microsoft or Sony, malicious", filters: map[string][]string{"impacted_org": {"microsoft", "sony"}, "objective": {"malicious"}}},
 	{name: "responsible and impacted", filters: map[string][]string{"responsible_org": {"toyota", "boeing", "tesla"}, "impacted_org": {"toyota"}}},
+	{name: "not assessed", filters: map[string][]string{"cps": {NotAssessed}}},
+	{name: "not assessed or death", filters: map[string][]string{"consequence": {NotAssessed, "death"}}},
+	{name: "not assessed in two categories", filters: map[string][]string{"perception": {NotAssessed}, "domain": {NotAssessed, "information"}}, from: "2012-01-01"},
 }
 
 // TestFacetCounts compares the engine's counts with counts made from the
@@ -385,6 +396,13 @@ func testFacetCountsAgreeWithBleve(t *testing.T, e *Engine) {
 			for cat, vals := range f.filters {
 				var alts []query.Query
 				for _, v := range vals {
+					if v == NotAssessed {
+						// Incidents with no term at all in the field.
+						any := query.NewWildcardQuery("*")
+						any.SetField(cat)
+						alts = append(alts, query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil, []query.Query{any}))
+						continue
+					}
 					tq := query.NewTermQuery(v)
 					tq.SetField(cat)
 					alts = append(alts, tq)

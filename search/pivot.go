@@ -21,10 +21,6 @@ import (
 // PivotYear is the dimension of publication years.
 const PivotYear = index.FieldYear
 
-// NotAssessed is the value of the row or column of incidents not assessed in
-// a category. No option has this value: options are lower case words.
-const NotAssessed = "(not assessed)"
-
 // PivotDimensions lists what a pivot's rows and columns may be: the
 // publication year, every category in taxonomy order, then the
 // organisation facets.

@@ -26,6 +26,7 @@ type plan struct {
 	keys       *rankKeys       // nil when every match ranks the same on them
 	dropped    []string        // words some matches lack, in a relaxed query (relax.go)
 	suggestion string          // the query with its corrections
+	facets     *facetIndex     // the options each category has, for NotAssessed
 }
 
 // plan reads and plans a request: it validates it, reads the query's
@@ -36,7 +37,7 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{n: n, filters: map[string][]string{}, excluded: map[string][]string{}}
+	p := &plan{n: n, filters: map[string][]string{}, excluded: map[string][]string{}, facets: e.facets}
 	for k, v := range n.Filters {
 		p.filters[k] = append([]string(nil), v...)
 	}
@@ -134,10 +135,10 @@ func (p *plan) fullQuery() query.Query {
 		must = append(must, p.text)
 	}
 	for _, cat := range sortedKeys(p.filters) {
-		must = append(must, termsQuery(cat, p.filters[cat]))
+		must = append(must, filterQuery(cat, p.filters[cat], p.indexed(cat)))
 	}
 	for _, cat := range sortedKeys(p.excluded) {
-		mustNot = append(mustNot, termsQuery(cat, p.excluded[cat]))
+		mustNot = append(mustNot, filterQuery(cat, p.excluded[cat], p.indexed(cat)))
 	}
 	if p.dateQ != nil {
 		must = append(must, p.dateQ)
@@ -152,6 +153,14 @@ func (p *plan) fullQuery() query.Query {
 		return query.NewConjunctionQuery(must)
 	}
 	return query.NewBooleanQuery(must, nil, mustNot)
+}
+
+// indexed lists the options category cat has in the index.
+func (p *plan) indexed(cat string) []string {
+	if p.facets == nil || p.facets.cats[cat] == nil {
+		return nil
+	}
+	return p.facets.cats[cat].indexed
 }
 
 // termsQuery matches any of values in a category field. Its boost is 0: a

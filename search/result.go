@@ -65,6 +65,9 @@ type Facet struct {
 	Label   string       `json:"label"`
 	Values  []FacetValue `json:"values"`
 	Missing uint64       `json:"missing"` // matching incidents not assessed in this category
+	// MissingSelected is set when the request selects the incidents not
+	// assessed in this category (NotAssessed).
+	MissingSelected bool `json:"missing_selected,omitempty"`
 }
 
 // FacetValue is one option's count.
@@ -91,6 +94,9 @@ func optionLabel(cat, value string) (label, definition string) {
 	}
 	if o := c.Option(value); o != nil {
 		return o.Label, o.Definition
+	}
+	if value == NotAssessed {
+		return NotAssessedLabel, "Incidents with no option in this category"
 	}
 	return value, ""
 }

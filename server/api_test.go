@@ -622,6 +622,9 @@ func newFake(fn func(ctx context.Context) (*search.Result, error)) *fakeSearcher
 }
 
 func (f *fakeSearcher) Search(ctx context.Context, req search.Request) (*search.Result, error) {
+	if f.fn == nil {
+		return &search.Result{}, nil
+	}
 	return f.fn(ctx)
 }
 

@@ -21,7 +21,7 @@ type Citation struct {
 // citation returns the citation of an incident for the page that r asks
 // for. The incident page's handler calls it.
 func (s *Server) citation(r *http.Request, in *index.Incident) Citation {
-	base := baseURL(r)
+	base := s.baseURL(r)
 	return Citation{
 		BibTeX: BibTeX(in, base+incidentPath(in.ID), time.Now()),
 		BibURL: incidentPath(in.ID) + ".bib",
@@ -33,7 +33,7 @@ func (s *Server) handleBibTeX(w http.ResponseWriter, r *http.Request, eng Search
 	if err != nil {
 		return err
 	}
-	bib := BibTeX(in, baseURL(r)+incidentPath(in.ID), time.Now())
+	bib := BibTeX(in, s.baseURL(r)+incidentPath(in.ID), time.Now())
 	h := w.Header()
 	h.Set("Content-Type", "application/x-bibtex; charset=utf-8")
 	h.Set("Content-Disposition", `inline; filename="`+in.ID+`.bib"`) // ids are [A-Za-z0-9._-]

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/faildex/faildex/index"
 	"github.com/faildex/faildex/search"
@@ -45,7 +46,12 @@ type embedOption struct{ Category, Label string }
 // only a failure to render the frame is returned.
 func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request, eng Searcher) error {
 	nonce := newNonce()
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors "+s.cfg.FrameAncestors)
+	// faildex's own pages frame it too (the search page's embed preview).
+	ancestors := s.cfg.FrameAncestors
+	if ancestors != "*" && ancestors != "'none'" && !strings.Contains(ancestors, "'self'") {
+		ancestors = "'self' " + ancestors
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors "+ancestors)
 	data := embedPage{Nonce: nonce}
 	status := http.StatusOK
 	if err := embedData(w, r, eng, &data); err != nil {

@@ -36,7 +36,7 @@ func (embNopSearcher) Close() error { return nil }
 
 func newEmbInternalServer(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := New(Config{Log: zerolog.Nop()}, embNopSearcher{})
+	s, err := New(Config{Log: zerolog.Nop(), AllowedHosts: []string{"faildex.test"}}, embNopSearcher{})
 	if err != nil {
 		tb.Fatal(err)
 	}

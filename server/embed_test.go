@@ -86,10 +86,14 @@ func newEmbFixture(tb testing.TB, cfg server.Config) *embFixture {
 	return &embFixture{dir: dir, srv: newEmbServer(tb, cfg, openEmbEngine(tb, dir))}
 }
 
-// newEmbServer returns a server over s with a silent logger.
+// newEmbServer returns a server over s with a silent logger, which trusts
+// testHost as its public host unless cfg says otherwise.
 func newEmbServer(tb testing.TB, cfg server.Config, s server.Searcher) *server.Server {
 	tb.Helper()
 	cfg.Log = zerolog.Nop()
+	if cfg.BaseURL == "" && cfg.AllowedHosts == nil {
+		cfg.AllowedHosts = []string{testHost}
+	}
 	srv, err := server.New(cfg, s)
 	if err != nil {
 		tb.Fatal(err)
@@ -219,8 +223,8 @@ func TestEmbedPage(t *testing.T) {
 		t.Errorf("the widget is %d bytes; it should stay small", w.Body.Len())
 	}
 	csp := cspDirectives(w.Header().Get("Content-Security-Policy"))
-	if got := csp["frame-ancestors"]; got != "https://blog.example https://*.example.org" {
-		t.Errorf("frame-ancestors %q, want the configured ones", got)
+	if got := csp["frame-ancestors"]; got != "'self' https://blog.example https://*.example.org" {
+		t.Errorf("frame-ancestors %q, want faildex's own pages (the embed preview) and the configured ones", got)
 	}
 	if xfo := w.Header().Get("X-Frame-Options"); xfo != "" {
 		t.Errorf("X-Frame-Options %q on /embed forbids framing", xfo)

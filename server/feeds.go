@@ -176,7 +176,7 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, eng Searcher
 	if err != nil {
 		return err
 	}
-	base := baseURL(r)
+	base := s.baseURL(r)
 	html := req.Clone()
 	html.Page, html.Size, html.Sort = 0, 0, ""
 	f := atomFeed{
@@ -272,7 +272,7 @@ func (s *Server) handleJSONFeed(w http.ResponseWriter, r *http.Request, eng Sear
 	if err != nil {
 		return err
 	}
-	base := baseURL(r)
+	base := s.baseURL(r)
 	html := req.Clone()
 	html.Page, html.Size, html.Sort = 0, 0, ""
 	f := jsonFeed{

@@ -30,6 +30,10 @@ type incidentPage struct {
 	JSON       string
 	Cite       Citation
 	Similar    []similarView // incidents like this one (explore.go)
+	Permalink  string        // the page's absolute URL
+	Prev, Next *navLink      // the neighbours in the search it came from
+	Position   string        // "3 of 12" in that search
+	Highlight  string        // the search's words, for the script to mark
 }
 
 type fieldView struct {
@@ -78,6 +82,13 @@ func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request, eng 
 	p.Head = s.headLinks(r)
 	p.Cite = s.citation(r, in)
 	p.Similar = s.similarViews(r, eng, in.ID)
+	p.Corpus = s.corpusLabel(r, eng)
+	p.Permalink = s.baseURL(r) + incidentPath(in.ID)
+	p.Script = true // copy buttons, highlighting
+	if back, ok := backRequest(r); ok {
+		p.Prev, p.Next, p.Position = neighbours(r.Context(), eng, back, in.ID)
+		p.Highlight = strings.Join(highlightWords(back.Query), " ")
+	}
 	return s.ui.render(w, r, http.StatusOK, "incident", p)
 }
 
@@ -87,6 +98,16 @@ func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request, eng 
 // parameters that the search understands, re-encoded: never another site,
 // never a script.
 func backURL(r *http.Request) string {
+	req, ok := backRequest(r)
+	if !ok {
+		return "/"
+	}
+	return searchPageURL(req)
+}
+
+// backRequest returns the search an incident page was opened from (see
+// backURL), and false when there is none.
+func backRequest(r *http.Request) (search.Request, bool) {
 	raw, ok := r.URL.Query()["back"]
 	if !ok || len(raw) != 1 {
 		raw = nil
@@ -96,17 +117,17 @@ func backURL(r *http.Request) string {
 		}
 	}
 	if len(raw) == 0 {
-		return "/"
+		return search.Request{}, false
 	}
 	v, err := url.ParseQuery(strings.TrimPrefix(raw[0], "?"))
 	if err != nil {
-		return "/"
+		return search.Request{}, false
 	}
 	req, err := search.FromValues(v)
 	if err != nil {
-		return "/"
+		return search.Request{}, false
 	}
-	return searchPageURL(req)
+	return req, true
 }
 
 func newIncidentPage(in *index.Incident, back string) *incidentPage {
@@ -146,6 +167,7 @@ func newIncidentPage(in *index.Incident, back string) *incidentPage {
 				row.Assessed = true
 				for _, o := range cl.Options {
 					q := search.Request{Filters: map[string][]string{c.Name: {o}}}
+
 					row.Options = append(row.Options, optionView{Value: o, Label: c.OptionLabel(o), Definition: optionDefinition(c, o), Href: searchPageURL(q)})
 				}
 				row.Rationale = splitText(cl.Rationale)

@@ -43,12 +43,12 @@ type oembedTarget struct {
 	search url.Values // a search's parameters
 }
 
-// oembedFor tells whether raw is a URL of this server (the host r was
-// sent to) that can be embedded: an incident page (/incidents/ID), the
+// oembedFor tells whether raw is a URL of this server (its public host,
+// see baseURL) that can be embedded: an incident page (/incidents/ID), the
 // search page or /embed itself.
 func (s *Server) oembedFor(r *http.Request, raw string) (oembedTarget, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, r.Host) || u.User != nil {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, s.publicHost(r)) || u.User != nil {
 		return oembedTarget{}, false
 	}
 	if id, ok := strings.CutPrefix(u.Path, "/incidents/"); ok {
@@ -89,7 +89,7 @@ func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request, eng Search
 		return err
 	}
 
-	base := baseURL(r)
+	base := s.baseURL(r)
 	o := OEmbed{
 		Version:      "1.0",
 		Type:         "rich",

@@ -33,7 +33,7 @@ type openSearchURL struct {
 // as a search engine: templates for the HTML results, the JSON API and the
 // Atom feed (no suggestions endpoint).
 func (s *Server) handleOpenSearch(w http.ResponseWriter, r *http.Request) error {
-	base := baseURL(r)
+	base := s.baseURL(r)
 	d := openSearchDescription{
 		NS:            openSearchNS,
 		ShortName:     "faildex",
@@ -65,7 +65,7 @@ type HeadLinks struct {
 // handlers put the result in their data for "discoverylinks".
 func (s *Server) headLinks(r *http.Request) HeadLinks {
 	var hl HeadLinks
-	page := baseURL(r) + r.URL.RequestURI()
+	page := s.baseURL(r) + r.URL.RequestURI()
 	if _, ok := s.oembedFor(r, page); ok {
 		hl.OEmbed = "/oembed?" + url.Values{"url": {page}, "format": {"json"}}.Encode()
 	}

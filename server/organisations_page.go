@@ -9,6 +9,9 @@ import (
 // or the name of an organisation as the result's filters give it (the
 // value itself when the search did not run).
 func filterLabel(c *index.Category, value string, filters []search.ActiveFilter) string {
+	if value == search.NotAssessed {
+		return search.NotAssessedLabel
+	}
 	if !index.IsOrgFacet(c.Name) {
 		return c.OptionLabel(value)
 	}

@@ -40,7 +40,7 @@ type searchPage struct {
 	Active   int        // the number of chips
 	Years    *histogram
 	Pager    *pager
-	Suggest  []chipView // for an empty result: searches with one constraint fewer
+	Suggest  []removal // for an empty result: searches with one constraint fewer, with counts
 	// How the query was read: the search with its misspelled words
 	// corrected, the words left out to find matches, and notices.
 	DidYouMean *chipView
@@ -48,6 +48,8 @@ type searchPage struct {
 	Notices    []string
 	PastEnd    string // for a page past the last: the URL of the last page
 	Explore    string // the explore page of this search
+	Took       string // how long the search took ("3 ms")
+	Actions    *searchActions
 }
 
 type hiddenField struct {
@@ -72,6 +74,7 @@ type hitView struct {
 
 type tagView struct {
 	Label, Title string
+	Href         string // the search for the option
 }
 
 type fragView struct {
@@ -90,6 +93,9 @@ type facetView struct {
 	// Filter offers a box that narrows the list to the values whose
 	// label has a word starting with what is typed (app.js).
 	Filter bool
+	// NotAssessed selects the incidents not assessed in the category; nil
+	// when none match and it is not selected.
+	NotAssessed *facetValueView
 }
 
 type facetValueView struct {
@@ -143,6 +149,9 @@ func (s *Server) handleSearchPage(w http.ResponseWriter, r *http.Request, eng Se
 	}
 	p := newSearchPage(req, res)
 	p.Head = s.headLinks(r)
+	p.Corpus = s.corpusLabel(r, eng)
+	p.Actions = s.actionsFor(r, req)
+	countRemovals(r.Context(), eng, p.Suggest)
 	return s.ui.render(w, r, http.StatusOK, "search", p)
 }
 
@@ -229,7 +238,7 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 		p.PastEnd = searchPageURL(q)
 	}
 	if res.Total == 0 {
-		p.Suggest = suggestions(req, p.Chips)
+		p.Suggest = removals(req)
 	}
 	if res.Suggestion != "" {
 		q := req.Clone()
@@ -238,6 +247,7 @@ func newSearchPage(req search.Request, res *search.Result) *searchPage {
 	}
 	p.Relaxed = res.Relaxed
 	p.Notices = res.Notices
+	p.Took = tookLabel(res.TookMS)
 	return p
 }
 
@@ -259,21 +269,6 @@ func searchTitle(req search.Request, page int, filtered bool) string {
 		title += fmt.Sprintf(" (page %d)", page)
 	}
 	return title
-}
-
-// suggestions lists, for a search without results, the searches with one
-// constraint fewer: each chip removed, and the words without any filter.
-func suggestions(req search.Request, chips []chipView) []chipView {
-	var out []chipView
-	for _, c := range chips {
-		out = append(out, chipView{Label: "Without " + c.Label, Href: c.Href})
-	}
-	if req.Query != "" && len(chips) > 0 {
-		q := req.Clone()
-		q.Filters, q.From, q.To = nil, "", ""
-		out = append(out, chipView{Label: "Search all incidents for “" + req.Query + "”", Href: searchPageURL(q)})
-	}
-	return out
 }
 
 // chips lists the active filters and date range, each with the URL of the
@@ -344,7 +339,7 @@ func newHitView(h search.Hit, back string) hitView {
 			if d := optionDefinition(c, o); d != "" {
 				title += ". " + d
 			}
-			v.Tags = append(v.Tags, tagView{Label: c.OptionLabel(o), Title: title})
+			v.Tags = append(v.Tags, tagView{Label: c.OptionLabel(o), Title: title, Href: searchPageURL(search.Request{Filters: map[string][]string{name: {o}}})})
 		}
 	}
 	for _, f := range h.Fragments {
@@ -419,6 +414,17 @@ func facetViews(facets []search.Facet) []facetView {
 			} else {
 				fv.More = append(fv.More, vv)
 				fv.MoreOpen = fv.MoreOpen || v.Selected
+			}
+		}
+		if f.Missing > 0 || f.MissingSelected {
+			fv.NotAssessed = &facetValueView{
+				ID: controlID("f", f.Field, search.NotAssessed), Field: f.Field, Value: search.NotAssessed,
+				Label: search.NotAssessedLabel, Definition: "Incidents with no option in this category",
+				Count: f.Missing, Selected: f.MissingSelected,
+			}
+			if f.MissingSelected {
+				fv.Selected++
+				fv.Open = true
 			}
 		}
 		out = append(out, fv)

@@ -36,6 +36,15 @@ type Config struct {
 	// FrameAncestors is the CSP frame-ancestors value of /embed (default
 	// "*"); every other page allows only 'self'.
 	FrameAncestors string
+	// BaseURL is the public scheme and host of the server
+	// ("https://faildex.example"), used for every absolute link: feeds,
+	// OpenSearch, oEmbed, citations and embed snippets. When empty, a
+	// request's Host header is used only if it names the listen address or
+	// one of AllowedHosts; any other host gets links to the listen address.
+	BaseURL string
+	// AllowedHosts are further host[:port] values of the Host header that
+	// absolute links may be built from when BaseURL is empty.
+	AllowedHosts []string
 	// AdminToken enables POST /admin/reload for requests that present it as
 	// a bearer token. Empty disables the endpoint.
 	AdminToken string
@@ -84,6 +93,7 @@ type Server struct {
 	handler    http.Handler
 	metrics    *metrics
 	ui         *ui
+	corpus     corpusCache // what the current index holds, for pages
 
 	ln        net.Listener
 	metricsLn net.Listener // nil unless Config.MetricsAddr
@@ -125,6 +135,9 @@ func New(cfg Config, s Searcher) (*Server, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if err := checkBaseURL(&cfg); err != nil {
+		return nil, err
 	}
 	srv := &Server{
 		cfg:     cfg,

@@ -184,6 +184,7 @@ type pageMeta struct {
 	Description string // the meta description, if any
 	Canonical   string // the canonical path ("/incidents/x"), if any
 	Script      bool   // load the search page's script
+	Corpus      string // what the index holds ("51 incidents, 1986–2024"), for the footer
 	Head        HeadLinks
 }
 

@@ -202,7 +202,7 @@ func TestSearchPage(t *testing.T) {
 		}
 		uiCheck(t, "/", body, `<form id="f" class="search" role="search" action="/" method="get">`,
 			`<svg viewBox="0 0 600 60"`, `href="/?from=2018&amp;to=2018"`, `<nav class="pager" aria-label="Pages">`,
-			`href="/?page=2" rel="next"`, `<p class="na">Not assessed`, `<details class="more"`, `title="People lost their lives`)
+			`href="/?page=2" rel="next"`, `<ul class="unassessed"><li><input type="checkbox" form="f" id="f-`, `<details class="more"`, `title="People lost their lives`)
 		if strings.Contains(body, `class="chips"`) {
 			t.Error("chips without filters")
 		}
@@ -227,6 +227,9 @@ func TestSearchPage(t *testing.T) {
 		for _, f := range res.Facets {
 			for _, v := range f.Values {
 				want[f.Field+"="+v.Value] = fmt.Sprintf("%d %v", v.Count, v.Selected)
+			}
+			if f.Missing > 0 || f.MissingSelected {
+				want[f.Field+"="+search.NotAssessed] = fmt.Sprintf("%d %v", f.Missing, f.MissingSelected)
 			}
 		}
 		got := map[string]string{}
@@ -259,8 +262,16 @@ func TestSearchPage(t *testing.T) {
 
 	t.Run("empty", func(t *testing.T) {
 		_, _, body := uiGet(t, ts, "/?q=wake+word&consequence=death")
-		uiCheck(t, "empty", body, "No incidents match this search.", "Try removing a filter:",
-			`<a href="/?q=wake&#43;word">Without Consequence: Death</a>`, `Search all incidents for “wake word”`)
+		// Each removal says how many incidents it brings back, as the API
+		// counts them.
+		var res struct{ Total uint64 }
+		decode(t, ts.get(t, "/api/v1/search?q=wake+word"), &res)
+		if res.Total == 0 {
+			t.Fatal("wake word finds nothing")
+		}
+		uiCheck(t, "empty", body, "No incidents match this search.", "Remove a filter:",
+			fmt.Sprintf(`<a href="/?q=wake&#43;word">Remove Consequence: Death</a> <span class="c">→ %s</span>`, lowerCount(res.Total)),
+			`Search all incidents for “wake word”`)
 	})
 
 	t.Run("past the last page", func(t *testing.T) {
@@ -322,7 +333,7 @@ func TestIncidentPage(t *testing.T) {
 		uiCheck(t, "seed", body,
 			"<h1>Amazon Alexa Privacy Breach: Recording and Sending Conversations Without Consent</h1>",
 			`<time datetime="2018-05-24">24 May 2018</time>`,
-			`<a href="/?consequence=property&amp;page=2&amp;q=wake&#43;word">← Back to the search</a>`,
+			`<a class="back" href="/?consequence=property&amp;page=2&amp;q=wake&#43;word">← Back to the search</a>`,
 			`<link rel="canonical" href="/incidents/`+alexaSeed+`">`,
 			"Postmortem analysis", "Software Taxonomy of Faults", "IoT System Layer", "Other Details",
 			`<a href="/?recurring=one_organization"`, `<a href="/?consequence=property"`,

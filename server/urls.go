@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net/http"
 	"net/url"
 	"regexp"
 
@@ -49,19 +48,3 @@ func pageURL(base, path string, req search.Request, page int) string {
 
 // hostPattern matches the Host headers that absolute URLs may be built from.
 var hostPattern = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
-
-// baseURL returns the scheme and host the request was sent to, for the
-// absolute URLs that feeds, OpenSearch, oEmbed and citations need. A Host
-// header that is not a plain host name or address is replaced by
-// "localhost", so no markup or path can be smuggled in through it.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	host := r.Host
-	if !hostPattern.MatchString(host) {
-		host = "localhost"
-	}
-	return scheme + "://" + host
-}

@@ -24,11 +24,7 @@ func runIndex(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(paths) == 0 {
-		paths = []string{defaultDataDir}
-	}
-	_, err = buildIndexOrgs(ctx, env, *dir, paths, *strict, gaz)
-	return err
+	return buildDefault(ctx, env, *dir, paths, *strict, gaz)
 }
 
 // buildIndex builds dir from paths with the shipped organisation

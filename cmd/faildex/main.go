@@ -2,9 +2,11 @@
 // faceted search over them. Its subcommands, with their main flags:
 //
 //	faildex index  [--index DIR] [--strict] [--organisations FILE] [PATH ...]
-//	    build the index from report files (default PATH: data)
-//	faildex serve  [--index DIR] [--addr HOST:PORT] [--cors-origin ORIGIN] [--frame-ancestors SRC]
+//	    build the index from report files (default: the bundled corpus, embedded in the binary)
+//	faildex serve  [--index DIR] [--addr HOST:PORT] [--base-url URL] [--allow-host HOST]
+//	               [--cors-origin ORIGIN] [--frame-ancestors SRC]
 //	               [--admin-token TOKEN] [--timeout D] [--dev] [--drain D] [--drain-timeout D]
+//	               [--max-searches N] [--max-conns N] [--metrics-addr ADDR] [--synonyms FILE]
 //	               [--index-from SOURCE [--poll D]] [PATH ...]
 //	    serve the search UI and API, building the index from PATHs first if there is none,
 //	    or, with --index-from, following the artifacts a writer publishes
@@ -29,7 +31,7 @@
 //	    measure ranking quality (MRR, nDCG, recall) on a judged query set
 //
 // --index defaults to $FAILDEX_INDEX, else faildex.bleve; --admin-token
-// defaults to $FAILDEX_ADMIN_TOKEN. Exit status: 0 on success, 1 on
+// defaults to $FAILDEX_ADMIN_TOKEN; --base-url to $FAILDEX_BASE_URL. Exit status: 0 on success, 1 on
 // failure, 2 on wrong arguments.
 package main
 
@@ -86,8 +88,9 @@ var commands = []command{
 	{"eval", "measure ranking quality on a judged query set (MRR, nDCG, recall)", runEval},
 }
 
-// defaultDataDir is the bundled corpus: what index and serve read when
-// given no paths, and what gen and bench learn from.
+// defaultDataDir is the bundled corpus's directory in a checkout, which gen
+// and bench learn from. index and serve read the copy embedded in the
+// binary (package data) when given no paths.
 const defaultDataDir = "data"
 
 // errUsage marks an error caused by wrong arguments (exit status 2).

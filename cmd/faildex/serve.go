@@ -35,6 +35,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	var cors listFlag
 	fs.Var(&cors, "cors-origin", "origin allowed to call /api/v1 from browsers (repeatable; * for any)")
+	baseURL := fs.String("base-url", env.Getenv("FAILDEX_BASE_URL"), "public scheme and host of every absolute link, e.g. https://faildex.example (env FAILDEX_BASE_URL; default: the listen address)")
+	var hosts listFlag
+	fs.Var(&hosts, "allow-host", "without --base-url, a further Host header (host[:port]) that absolute links may name (repeatable)")
 	frame := fs.String("frame-ancestors", "*", "CSP frame-ancestors of /embed (other pages allow only 'self')")
 	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "token for POST /admin/reload (env FAILDEX_ADMIN_TOKEN; empty disables it)")
 	timeout := fs.Duration("timeout", 5*time.Second, "time limit of one request's search")
@@ -64,6 +67,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		maxSearches: *maxSearches, maxHeavy: *maxHeavy, maxConns: *maxConns, idleTimeout: *idle,
 		metricsAddr: *metricsAddr, metricsToken: *metricsToken,
 		fetch: fetch, poll: *poll, drain: *drain, drainTimeout: *drainTimeout,
+		baseURL: *baseURL, allowedHosts: hosts,
 	})
 }
 
@@ -73,6 +77,8 @@ type serveOptions struct {
 	cors           []string
 	frameAncestors string
 	adminToken     string
+	baseURL        string
+	allowedHosts   []string
 	timeout        time.Duration
 	dev            bool
 	engine         []search.Option // how queries are read
@@ -94,12 +100,8 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		return serveReplica(ctx, env, o)
 	}
 	if !index.Exists(o.dir) {
-		paths := o.paths
-		if len(paths) == 0 {
-			paths = []string{defaultDataDir}
-		}
-		log.Info().Str("index", o.dir).Strs("paths", paths).Msg("no index yet; building it")
-		if _, err := buildIndex(ctx, env, o.dir, paths, false); err != nil {
+		log.Info().Str("index", o.dir).Strs("paths", o.paths).Msg("no index yet; building it")
+		if err := buildDefault(ctx, env, o.dir, o.paths, false, defaultGazetteer()); err != nil {
 			return err
 		}
 	} else if len(o.paths) > 0 {
@@ -113,6 +115,13 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		}
 		return err
 	}
+	corpus, err := server.Describe(ctx, eng)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	log.Info().Str("index", o.dir).Uint64("incidents", corpus.Incidents).Int("first_year", corpus.First).
+		Int("last_year", corpus.Last).Msg("loaded " + corpus.String())
 	srv, err := server.New(o.serverConfig(log), eng)
 	if err != nil {
 		eng.Close()

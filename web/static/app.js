@@ -6,6 +6,79 @@
 (function () {
   'use strict';
   var d = document;
+
+  // Copy buttons (search and incident pages): a button with data-copy-text
+  // copies that text; one with data-copy copies the text of the element
+  // with that id. The live region says it was copied.
+  if (d.addEventListener && d.querySelector) {
+    d.documentElement.classList.add('cp');
+    d.addEventListener('click', function (e) {
+      var b = e.target.closest ? e.target.closest('button.copy') : null;
+      if (!b) return;
+      var src = b.getAttribute('data-copy');
+      var el = src ? d.getElementById(src) : null;
+      var text = b.hasAttribute('data-copy-text') ? b.getAttribute('data-copy-text') : el ? (el.value != null ? el.value : el.textContent) : '';
+      var said = b.getAttribute('data-copied') || 'Copied';
+      var say = function (msg) {
+        var live = d.getElementById('live');
+        if (live) { live.textContent = ''; setTimeout(function () { live.textContent = msg; }, 30); }
+        b.setAttribute('data-state', msg === said ? 'copied' : 'failed');
+      };
+      var fallback = function () {
+        var ta = d.createElement('textarea');
+        ta.value = text;
+        ta.setAttribute('readonly', '');
+        ta.className = 'vh';
+        d.body.appendChild(ta);
+        ta.select();
+        var ok = false;
+        try { ok = d.execCommand('copy'); } catch (err) { ok = false; }
+        ta.remove();
+        b.focus();
+        say(ok ? said : 'Could not copy; select the text and copy it');
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { say(said); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  }
+
+  // Incident page opened from a search: mark the search's words (and the
+  // words that start with them, for "crash" in "crashed") in the report.
+  var art = d.querySelector && d.querySelector('article[data-highlight]');
+  if (art && window.NodeFilter) {
+    var words = art.getAttribute('data-highlight').split(/\s+/).filter(Boolean).map(function (w) {
+      return w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    });
+    if (words.length) {
+      var re;
+      try { re = new RegExp('(?<![\\p{L}\\p{N}])(?:' + words.join('|') + ')[\\p{L}\\p{N}]*', 'giu'); } catch (err) { re = null; }
+      var walker = re && d.createTreeWalker(art, NodeFilter.SHOW_TEXT, {
+        acceptNode: function (n) { return n.parentNode.closest('pre,button,script,style,mark') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT; }
+      });
+      var texts = [];
+      while (walker && walker.nextNode()) texts.push(walker.currentNode);
+      texts.forEach(function (t) {
+        var s = t.nodeValue, last = 0, m, frag = null;
+        re.lastIndex = 0;
+        while ((m = re.exec(s))) {
+          if (!frag) frag = d.createDocumentFragment();
+          frag.appendChild(d.createTextNode(s.slice(last, m.index)));
+          var mk = d.createElement('mark');
+          mk.textContent = m[0];
+          frag.appendChild(mk);
+          last = m.index + m[0].length;
+        }
+        if (frag) {
+          frag.appendChild(d.createTextNode(s.slice(last)));
+          t.parentNode.replaceChild(frag, t);
+        }
+      });
+    }
+  }
+
   var form = d.getElementById('f');
   if (!form || !window.fetch || !window.DOMParser || !window.URLSearchParams || !history.pushState) return;
   d.documentElement.classList.add('js');

@@ -7,7 +7,8 @@
  *
  * A div takes data-faildex-search (the query) and data-faildex-NAME for any
  * other search parameter: a taxonomy category (options separated by commas),
- * from, to, sort or size. <faildex-results> takes the same names without the
+ * from, to, sort or size. Any one of them is enough: a div with only
+ * data-faildex-consequence="death" lists the incidents with deaths. <faildex-results> takes the same names without the
  * prefix. Results are fetched from the faildex server the script was loaded
  * from (which must allow this site with --cors-origin) and rendered into a
  * shadow root, so the page's styles and the widget's do not affect each
@@ -23,6 +24,8 @@
   var CATEGORIES = ["recurring", "phase", "boundary", "nature", "dimension", "objective", "intent", "capability", "duration", "behaviour", "cps", "perception", "communication", "application", "consequence", "domain"];
   var OTHER = ["from", "to", "sort", "size"];
   var DEFAULT_SIZE = "5";
+  // The elements to fill: any with one of the widget's attributes.
+  var SELECTOR = ["search"].concat(CATEGORIES, OTHER).map(function (n) { return "[data-faildex-" + n + "]"; }).join(",");
 
   var CSS = [
     ":host{all:initial;display:block;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d1d1f}",
@@ -115,7 +118,7 @@
       headers: { Accept: "application/json" }
     })
       .then(function (resp) {
-        return resp.json().then(function (body) {
+        return resp.json().catch(function () { return null; }).then(function (body) {
           if (!resp.ok) {
             var msg = body && body.error && body.error.message ? body.error.message : "HTTP " + resp.status;
             throw new Error(msg);
@@ -154,9 +157,27 @@
       .catch(function (err) {
         if (seq !== node.__faildexSeq) return;
         var out = el("div", "fx");
-        out.appendChild(el("p", "error", "faildex: could not load results (" + (err && err.message ? err.message : err) + ")."));
+        out.appendChild(el("p", "error", failure(err)));
         replace(root, out);
       });
+  }
+
+  // failure says why results could not be loaded and what to do. A fetch
+  // that fails without an answer (a TypeError) is, from a page of another
+  // site, nearly always faildex not allowing this site's origin (CORS); the
+  // browser does not tell scripts which, so both remedies are named.
+  function failure(err) {
+    if (err instanceof TypeError) {
+      var origin = location.origin;
+      if (!origin || origin === "null") {
+        return "faildex: could not load results from " + server + ". Open this page over http(s), not from a file, and allow its site with faildex serve --cors-origin <your site's origin>.";
+      }
+      if (origin === server) {
+        return "faildex: could not reach " + server + ". Check that faildex is running there.";
+      }
+      return "faildex: " + server + " did not let this site (" + origin + ") load results. Start faildex with --cors-origin " + origin + " (for example: faildex serve --cors-origin " + origin + "), and check that it is running.";
+    }
+    return "faildex: could not load results (" + (err && err.message ? err.message : err) + ").";
   }
 
   // replace swaps the shadow root's content, keeping a fallback <style>.
@@ -168,7 +189,7 @@
   }
 
   function scan(scope) {
-    var nodes = (scope || document).querySelectorAll("[data-faildex-search]");
+    var nodes = (scope || document).querySelectorAll(SELECTOR);
     Array.prototype.forEach.call(nodes, function (n) {
       if (!n.__faildexDone) {
         n.__faildexDone = true;
