@@ -147,6 +147,8 @@ func (o serveOptions) serverConfig(log zerolog.Logger) server.Config {
 		CORSOrigins:      o.cors,
 		FrameAncestors:   o.frameAncestors,
 		AdminToken:       o.adminToken,
+		BaseURL:          o.baseURL,
+		AllowedHosts:     o.allowedHosts,
 		Dev:              o.dev,
 		DrainDelay:       o.drain,
 		DrainTimeout:     o.drainTimeout,
