@@ -193,6 +193,12 @@ func (e *Engine) readWords(ctx context.Context, p *plan) error {
 		return err
 	}
 	p.suggestion = rd.suggestion(pq, p.n.Query)
+	if len(pq.groups) < 2 && !pq.inexact() {
+		// Nothing to relax and every match ranks the same on the first
+		// rules: the producers match the words themselves (a phrase
+		// alone is matched and scored in one pass).
+		return nil
+	}
 	ws, err := e.wordSets(ctx, pq)
 	if err != nil {
 		return err

@@ -14,6 +14,11 @@ import (
 // page of hits. A search past its deadline fails with ErrTooExpensive.
 func (e *Engine) Search(ctx context.Context, req Request) (*Result, error) {
 	res, err := e.search(ctx, req)
+	if err == nil {
+		// However little work a search took, one that ends past its
+		// deadline fails like one stopped midway: the caller has gone.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return nil, e.searchErr(err)
 	}

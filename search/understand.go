@@ -344,3 +344,16 @@ func (k matchKind) weight() float64 {
 
 // inexactWeight is the weight of corrections, split forms and synonyms.
 const inexactWeight = 0.25
+
+// inexact reports whether some clause of pq matches a word other than as
+// written (a correction, a split form, a synonym, a longer word).
+func (pq *parsedQuery) inexact() bool {
+	for _, g := range pq.groups {
+		for _, c := range g {
+			if !c.kind.exact() {
+				return true
+			}
+		}
+	}
+	return false
+}
