@@ -103,18 +103,21 @@ func normalizeFields(in *Incident) []string {
 	for _, f := range TextFields {
 		norm(f.Name, f.Get(in))
 	}
-	removed, first := 0, rune(0)
-	for i := range in.Sources {
-		s, n, f := normalizeText(in.Sources[i])
-		in.Sources[i] = s
-		if n > 0 && removed == 0 {
-			first = f
+	normList := func(field string, list []string) {
+		removed, first := 0, rune(0)
+		for i := range list {
+			s, n, f := normalizeText(list[i])
+			list[i] = s
+			if n > 0 && removed == 0 {
+				first = f
+			}
+			removed += n
 		}
-		removed += n
+		if removed > 0 {
+			warns = append(warns, removedWarning(field, removed, first))
+		}
 	}
-	if removed > 0 {
-		warns = append(warns, removedWarning("sources", removed, first))
-	}
+	normList("sources", in.Sources)
 	cats := make([]string, 0, len(in.Taxonomy))
 	for c := range in.Taxonomy {
 		cats = append(cats, c)
@@ -123,18 +126,7 @@ func normalizeFields(in *Incident) []string {
 	for _, c := range cats {
 		cl := in.Taxonomy[c]
 		norm(c+" rationale", &cl.Rationale)
-		removed, first := 0, rune(0)
-		for i := range cl.Options {
-			s, n, f := normalizeText(cl.Options[i])
-			cl.Options[i] = s
-			if n > 0 && removed == 0 {
-				first = f
-			}
-			removed += n
-		}
-		if removed > 0 {
-			warns = append(warns, removedWarning(c+" options", removed, first))
-		}
+		normList(c+" options", cl.Options)
 		in.Taxonomy[c] = cl
 	}
 	return warns

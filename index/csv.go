@@ -46,14 +46,7 @@ func readCSV(name string, r io.Reader, h Handler) error {
 			continue
 		}
 		in, warns, err := cols.incident(fields)
-		for _, w := range warns {
-			h.Problem(Problem{File: name, Line: line, Msg: w, Warning: true})
-		}
-		if err != nil {
-			h.Problem(Problem{File: name, Line: line, Msg: err.Error()})
-			continue
-		}
-		if err := h.Record(Record{Incident: in, File: name, Line: line}); err != nil {
+		if err := hand(h, name, line, in, warns, err); err != nil {
 			return err
 		}
 	}

@@ -29,14 +29,7 @@ func readJSONL(name string, r io.Reader, h Handler) error {
 		}
 		buf = rec.data
 		in, warns, err := decodeIncident(bytes.TrimSpace(rec.data))
-		for _, w := range warns {
-			h.Problem(Problem{File: name, Line: rec.line, Msg: w, Warning: true})
-		}
-		if err != nil {
-			h.Problem(Problem{File: name, Line: rec.line, Msg: err.Error()})
-			continue
-		}
-		if err := h.Record(Record{Incident: in, File: name, Line: rec.line}); err != nil {
+		if err := hand(h, name, rec.line, in, warns, err); err != nil {
 			return err
 		}
 	}

@@ -138,3 +138,16 @@ func appendDoubling(data, p []byte) []byte {
 	}
 	return append(data, p...)
 }
+
+// hand passes one parsed record to h: its warnings, then its rejection
+// (bad) or the incident. Only h.Record's error stops the reading.
+func hand(h Handler, name string, line int, in Incident, warns []string, bad error) error {
+	for _, w := range warns {
+		h.Problem(Problem{File: name, Line: line, Msg: w, Warning: true})
+	}
+	if bad != nil {
+		h.Problem(Problem{File: name, Line: line, Msg: bad.Error()})
+		return nil
+	}
+	return h.Record(Record{Incident: in, File: name, Line: line})
+}
