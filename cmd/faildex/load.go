@@ -76,13 +76,7 @@ func runLoad(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			enc := json.NewEncoder(env.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
-		}
-		rep.print(env.Stdout)
-		return nil
+		return writeReport(env.Stdout, *asJSON, rep)
 	}
 	cfg := loadConfig{
 		base: u, clients: *clients, duration: *duration, pathological: patho.fraction,
@@ -92,12 +86,17 @@ func runLoad(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
+	return writeReport(env.Stdout, *asJSON, rep)
+}
+
+// writeReport writes a load or attack report as indented JSON or as text.
+func writeReport(w io.Writer, asJSON bool, rep interface{ print(io.Writer) }) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	rep.print(env.Stdout)
+	rep.print(w)
 	return nil
 }
 
