@@ -122,7 +122,7 @@ func buildGeneration(ctx context.Context, fail context.CancelCauseFunc, dir stri
 	if opts.Strict && st.Rejected > 0 {
 		return st, fmt.Errorf("%d reports rejected in strict mode; the previous index is kept", st.Rejected)
 	}
-	gen, err := b.finalize(ctx, st.Rejected)
+	gen, err := b.finalize(ctx, st.Rejected, ing.table.t)
 	if err != nil {
 		return st, err
 	}
@@ -189,7 +189,7 @@ func (b *build) cleanup() {
 // until every batch has been indexed. The ingester returned holds the
 // counts, also on error.
 func (b *build) ingest(ctx context.Context, paths []string, opts BuildOptions) (*ingester, error) {
-	ing := &ingester{opts: opts, sources: map[string]string{}, batches: newBatcher(b.bi, opts.BatchSize)}
+	ing := &ingester{opts: opts, sources: map[string]string{}, batches: newBatcher(b.bi, opts.BatchSize), table: newTableWriter()}
 	err := readPathsParallel(paths, runtime.GOMAXPROCS(0), Handler{
 		Problem: ing.problem,
 		Record:  func(r Record) error { return ing.record(ctx, r) },
@@ -207,7 +207,7 @@ func (b *build) ingest(ctx context.Context, paths []string, opts BuildOptions) (
 // persist everything, merges the segments into one, removes the segments
 // merged away, writes the manifest, syncs the files and swaps the
 // generation in. It returns the generation's directory.
-func (b *build) finalize(ctx context.Context, rejected int) (string, error) {
+func (b *build) finalize(ctx context.Context, rejected int, table *sourceTable) (string, error) {
 	if err := persist(ctx, b.bi); err != nil {
 		return "", err
 	}
@@ -232,7 +232,7 @@ func (b *build) finalize(ctx context.Context, rejected int) (string, error) {
 	if err := removeUnusedSegments(filepath.Join(b.tmp, bleveDir), count); err != nil {
 		return "", err
 	}
-	if err := writeManifest(b.tmp, count, rejected); err != nil {
+	if err := writeManifest(b.tmp, count, rejected, table); err != nil {
 		return "", err
 	}
 	if err := syncTree(b.tmp); err != nil {
@@ -250,6 +250,8 @@ type ingester struct {
 	batches *batcher
 	// batchText is the text of the reports in the batch being filled.
 	batchText int64
+	// table records where each incident came from, for updates.
+	table *tableWriter
 }
 
 func (ing *ingester) problem(p Problem) {
@@ -296,6 +298,7 @@ func (ing *ingester) record(ctx context.Context, r Record) error {
 		ing.problem(Problem{File: r.File, Line: r.Line, Msg: err.Error()})
 		return nil
 	}
+	ing.table.add(in.ID, r.File, doc)
 	ing.st.TextBytes += size
 	ing.batchText += size
 	full, err := ing.batches.add(in.ID, doc)

@@ -262,7 +262,7 @@ func checkServes(tb testing.TB, name string, reader *Index, prev snapshot) {
 	tb.Helper()
 	m, err := readManifest(prev.Gen)
 	if err == nil {
-		err = verify(prev.Gen, m)
+		err = verify(prev.Gen, m, nil)
 	}
 	if err != nil {
 		tb.Errorf("%s: the previous generation no longer verifies: %v", name, err)

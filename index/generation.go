@@ -50,6 +50,9 @@ type Manifest struct {
 	Count    uint64               `json:"count"`
 	Rejected int                  `json:"rejected"`
 	Files    map[string]FileCheck `json:"files"`
+	// Sources is the check of the generation's sources table (sources.go);
+	// generations written before it existed have none.
+	Sources *FileCheck `json:"sources,omitempty"`
 }
 
 // FileCheck is a file's size and CRC-32C checksum.
@@ -74,12 +77,23 @@ type Index struct {
 		sync.Mutex
 		docs []docRef // every live document, in id order
 	}
+	table struct {
+		sync.Once
+		t *sourceTable
+	}
 }
 
 // Open opens the generation DIR/current points at, read-only, after checking
 // every file against the manifest's sizes and checksums. A damaged index is
 // refused with ErrDamaged instead of being served.
-func Open(dir string) (*Index, error) {
+func Open(dir string) (*Index, error) { return Reopen(dir, nil) }
+
+// Reopen is Open after prev, an index of the same directory that is open
+// and was verified: the files the new generation shares with prev's (hard
+// links to the same immutable segment files, as updates make them) are not
+// read again to verify their checksums, so that switching to a generation
+// that differs by a few incidents costs little. prev may be nil.
+func Reopen(dir string, prev *Index) (*Index, error) {
 	gen, err := CurrentGeneration(dir)
 	if err != nil {
 		return nil, err
@@ -88,7 +102,7 @@ func Open(dir string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verify(gen, m); err != nil {
+	if err := verify(gen, m, prev); err != nil {
 		return nil, err
 	}
 	bi, err := openReadOnly(filepath.Join(gen, bleveDir))
@@ -141,21 +155,31 @@ func readManifest(gen string) (Manifest, error) {
 	return m, nil
 }
 
-// writeManifest writes the manifest of the generation being built in gen,
-// describing the bleve files as they are now.
-func writeManifest(gen string, count uint64, rejected int) error {
+// writeManifest writes the sources table and the manifest of the
+// generation being built in gen, describing the bleve files as they are
+// now.
+func writeManifest(gen string, count uint64, rejected int, table *sourceTable) error {
 	sums, err := checksums(filepath.Join(gen, bleveDir), true)
 	if err != nil {
 		return err
 	}
-	m := Manifest{Version: manifestVersion, Built: time.Now().UTC(), Count: count, Rejected: rejected, Files: sums}
+	if err := table.write(gen); err != nil {
+		return err
+	}
+	sc, err := fileCheck(filepath.Join(gen, sourcesName))
+	if err != nil {
+		return err
+	}
+	m := Manifest{Version: manifestVersion, Built: time.Now().UTC(), Count: count, Rejected: rejected, Files: sums, Sources: &sc}
 	return writeJSONSync(filepath.Join(gen, manifestName), m)
 }
 
 // verify checks that the generation's bleve files are exactly those of the
-// manifest, with the same sizes and checksums. Sizes and names are checked
-// first, so that most damage is found without reading every file.
-func verify(gen string, m Manifest) error {
+// manifest, with the same sizes and checksums, and so is its sources table
+// when the manifest names one. Sizes and names are checked first, so that
+// most damage is found without reading every file. Files that are the very
+// files of prev (a verified generation) are not read again.
+func verify(gen string, m Manifest, prev *Index) error {
 	root := filepath.Join(gen, bleveDir)
 	got, err := checksums(root, false)
 	if err != nil {
@@ -175,16 +199,50 @@ func verify(gen string, m Manifest) error {
 			return fmt.Errorf("%w: unexpected file %s", ErrDamaged, filepath.Join(root, name))
 		}
 	}
-	sums, err := checksums(root, true)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrDamaged, err)
-	}
 	for name, want := range m.Files {
-		if sums[name].CRC32 != want.CRC32 {
-			return fmt.Errorf("%w: %s fails its checksum", ErrDamaged, filepath.Join(root, name))
+		path := filepath.Join(root, name)
+		if prev != nil && sameFile(path, filepath.Join(prev.Gen, bleveDir, name)) && prev.Manifest.Files[name] == want {
+			continue
+		}
+		sum, err := crc32c(path)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrDamaged, err)
+		}
+		if sum != want.CRC32 {
+			return fmt.Errorf("%w: %s fails its checksum", ErrDamaged, path)
+		}
+	}
+	if m.Sources != nil {
+		path := filepath.Join(gen, sourcesName)
+		c, err := fileCheck(path)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrDamaged, err)
+		}
+		if c != *m.Sources {
+			return fmt.Errorf("%w: %s fails its checksum", ErrDamaged, path)
 		}
 	}
 	return nil
+}
+
+// sameFile reports whether a and b are the same file (hard links of one).
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+// fileCheck returns a file's size and checksum.
+func fileCheck(path string) (FileCheck, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return FileCheck{}, err
+	}
+	sum, err := crc32c(path)
+	return FileCheck{Size: st.Size(), CRC32: sum}, err
 }
 
 // checksums lists the regular files under root with their sizes and, when

@@ -14,17 +14,40 @@ import (
 // directory, makes it current and removes the generations beyond
 // keepGens. It returns the generation's directory.
 func (b *build) install() (string, error) {
-	gen := fmt.Sprintf("gen-%d", time.Now().UnixNano())
-	if err := os.Rename(b.tmp, filepath.Join(b.dir, gen)); err != nil {
+	gen, err := installGeneration(b.dir, b.tmp)
+	if err == nil {
+		b.tmp = ""
+	}
+	return gen, err
+}
+
+// installGeneration renames the finished generation tmp into the index
+// directory dir under a new name, makes it current and removes the
+// generations beyond keepGens. It returns the generation's directory.
+func installGeneration(dir, tmp string) (string, error) {
+	gen := newGenName(dir)
+	if err := os.Rename(tmp, filepath.Join(dir, gen)); err != nil {
 		return "", err
 	}
-	b.tmp = ""
-	if err := swapCurrent(b.dir, gen); err != nil {
-		os.RemoveAll(filepath.Join(b.dir, gen))
+	if err := swapCurrent(dir, gen); err != nil {
+		os.RemoveAll(filepath.Join(dir, gen))
 		return "", err
 	}
-	pruneGenerations(b.dir, gen)
-	return filepath.Join(b.dir, gen), nil
+	pruneGenerations(dir, gen)
+	return filepath.Join(dir, gen), nil
+}
+
+// newGenName names a new generation after the time, later than the
+// current generation's name even when the clock stepped back.
+func newGenName(dir string) string {
+	n := time.Now().UnixNano()
+	if cur, err := os.Readlink(filepath.Join(dir, currentLink)); err == nil {
+		var last int64
+		if _, err := fmt.Sscanf(cur, "gen-%d", &last); err == nil && last >= n {
+			n = last + 1
+		}
+	}
+	return fmt.Sprintf("gen-%d", n)
 }
 
 // swapCurrent points DIR/current at gen with a rename, which is atomic.

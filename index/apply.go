@@ -1,0 +1,234 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Outcome is what a change did to the index.
+type Outcome string
+
+// The outcomes of a change.
+const (
+	Created   Outcome = "created"
+	Replaced  Outcome = "replaced"
+	Unchanged Outcome = "unchanged"
+	Deleted   Outcome = "deleted"
+	NotFound  Outcome = "not found" // a deletion of an id the index does not hold
+)
+
+// A Change puts one incident into the index (Put) or deletes one (Delete,
+// an id).
+type Change struct {
+	Put    *Incident
+	Delete string
+}
+
+// id returns the id the change is about.
+func (c Change) id() string {
+	if c.Put != nil {
+		return c.Put.ID
+	}
+	return c.Delete
+}
+
+// Apply applies changes to the index in dir as one new generation, made
+// current atomically once durable, and returns the outcome of each change
+// in order. Changes of one id apply in order (a put then a delete of the
+// same id deletes it). When no change changes anything, no generation is
+// written and gen is "". An incident that cannot be indexed fails the
+// whole call, which then changes nothing.
+func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out []Outcome, gen string, err error) {
+	docs := make([]map[string]any, len(changes))
+	hashes := make([]uint64, len(changes))
+	for i, c := range changes {
+		switch {
+		case c.Put != nil:
+			in := *c.Put
+			if !ValidID(in.ID) {
+				return nil, "", fmt.Errorf("change %d: invalid incident id %q", i+1, Truncate(in.ID, 40))
+			}
+			if docs[i], hashes[i], err = prepareDoc(&in, g); err != nil {
+				return nil, "", fmt.Errorf("incident %s: %w", in.ID, err)
+			}
+		case !ValidID(c.Delete):
+			return nil, "", fmt.Errorf("%w: %q", ErrNotFound, Truncate(c.Delete, 40))
+		}
+	}
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	d, err := derive(ctx, dir, fail)
+	if err != nil {
+		return nil, "", err
+	}
+	defer d.cleanup()
+	out = make([]Outcome, len(changes))
+	put := map[string]map[string]any{}
+	gone := map[string]bool{}
+	for i, c := range changes {
+		id := c.id()
+		ds, inTable := d.table.docs[id]
+		had := inTable
+		if !d.table.known {
+			if _, queued := put[id]; !queued && !gone[id] {
+				if had, err = d.has(id); err != nil {
+					return nil, "", err
+				}
+			}
+		}
+		if _, queued := put[id]; queued {
+			had = true
+		}
+		if gone[id] {
+			had = false
+		}
+		if c.Put == nil {
+			if !had {
+				out[i] = NotFound
+				continue
+			}
+			out[i] = Deleted
+			delete(put, id)
+			gone[id] = true
+			delete(d.table.docs, id)
+			continue
+		}
+		switch {
+		case inTable && !gone[id] && ds.Hash == hashes[i] && d.table.known:
+			out[i] = Unchanged
+			if _, queued := put[id]; !queued {
+				continue
+			}
+		case had:
+			out[i] = Replaced
+		default:
+			out[i] = Created
+		}
+		put[id] = docs[i]
+		delete(gone, id)
+		d.table.docs[id] = docState{Hash: hashes[i]}
+	}
+	var del []string
+	for id := range gone {
+		del = append(del, id)
+	}
+	if len(put) == 0 && len(del) == 0 {
+		return out, "", nil
+	}
+	gen, _, err = d.commit(ctx, put, del)
+	if err != nil {
+		var we *writeError
+		if errors.As(context.Cause(ctx), &we) {
+			err = we
+		}
+		return nil, "", err
+	}
+	return out, gen, nil
+}
+
+// A Writer applies changes sent one at a time by many callers (the HTTP
+// API's) in batches: while one generation is being written, the changes
+// that arrive wait, and go together into the next one. Each caller returns
+// once its change is durable and, when OnCommit is set, after OnCommit
+// has seen the new generation.
+type Writer struct {
+	Dir           string
+	Organisations *Gazetteer
+	// OnCommit is called with each new generation before the callers of
+	// its changes return (a server switches to it there).
+	OnCommit func(gen string)
+	// Timeout bounds the writing of one generation (default one minute).
+	Timeout time.Duration
+
+	mu      sync.Mutex
+	pending []*pendingChange
+	running bool
+}
+
+type pendingChange struct {
+	c    Change
+	done chan struct{}
+	out  Outcome
+	err  error
+}
+
+// MaxWriterBatch bounds the changes of one generation written by a Writer.
+const MaxWriterBatch = 1000
+
+// Put adds or replaces one incident.
+func (w *Writer) Put(ctx context.Context, in Incident) (Outcome, error) {
+	if _, _, err := prepareDoc(&in, nil); err != nil {
+		return "", fmt.Errorf("incident %s: %w", in.ID, err)
+	}
+	return w.send(ctx, Change{Put: &in})
+}
+
+// Delete deletes one incident; NotFound when the index does not hold it.
+func (w *Writer) Delete(ctx context.Context, id string) (Outcome, error) {
+	return w.send(ctx, Change{Delete: id})
+}
+
+func (w *Writer) send(ctx context.Context, c Change) (Outcome, error) {
+	p := &pendingChange{c: c, done: make(chan struct{})}
+	w.mu.Lock()
+	w.pending = append(w.pending, p)
+	lead := !w.running
+	w.running = true
+	w.mu.Unlock()
+	if lead {
+		go w.drain()
+	}
+	select {
+	case <-p.done:
+		return p.out, p.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w; the change may still be applied", context.Cause(ctx))
+	}
+}
+
+// drain writes generations until no change is pending.
+func (w *Writer) drain() {
+	for {
+		w.mu.Lock()
+		batch := w.pending
+		if len(batch) > MaxWriterBatch {
+			batch = batch[:MaxWriterBatch]
+		}
+		w.pending = w.pending[len(batch):]
+		if len(batch) == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+		w.write(batch)
+	}
+}
+
+func (w *Writer) write(batch []*pendingChange) {
+	timeout := w.Timeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	changes := make([]Change, len(batch))
+	for i, p := range batch {
+		changes[i] = p.c
+	}
+	out, gen, err := Apply(ctx, w.Dir, changes, w.Organisations)
+	if err == nil && gen != "" && w.OnCommit != nil {
+		w.OnCommit(gen)
+	}
+	for i, p := range batch {
+		if err != nil {
+			p.err = err
+		} else {
+			p.out = out[i]
+		}
+		close(p.done)
+	}
+}
