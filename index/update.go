@@ -129,7 +129,7 @@ type updater struct {
 	// under the paths that no longer exist, bad the files with a rejected
 	// report.
 	reread, gone []string
-	bad        map[string]bool
+	bad          map[string]bool
 }
 
 func (u *updater) problem(p Problem) {
