@@ -160,8 +160,11 @@ const MaxWriterBatch = 1000
 
 // Put adds or replaces one incident.
 func (w *Writer) Put(ctx context.Context, in Incident) (Outcome, error) {
+	if !ValidID(in.ID) {
+		return "", fmt.Errorf("%w: id %q", ErrInvalid, Truncate(in.ID, 40))
+	}
 	if _, _, err := prepareDoc(&in, nil); err != nil {
-		return "", fmt.Errorf("incident %s: %w", in.ID, err)
+		return "", fmt.Errorf("%w: incident %s: %v", ErrInvalid, in.ID, err)
 	}
 	return w.send(ctx, Change{Put: &in})
 }

@@ -88,8 +88,9 @@ type Index struct {
 // refused with ErrDamaged instead of being served.
 func Open(dir string) (*Index, error) { return Reopen(dir, nil) }
 
-// Reopen is Open after prev, an index of the same directory that is open
-// and was verified: the files the new generation shares with prev's (hard
+// Reopen is Open after prev, an index of the same directory that was
+// verified (open or closed: only its generation's path and manifest are
+// used): the files the new generation shares with prev's (hard
 // links to the same immutable segment files, as updates make them) are not
 // read again to verify their checksums, so that switching to a generation
 // that differs by a few incidents costs little. prev may be nil.

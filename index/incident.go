@@ -81,6 +81,8 @@ var TextFields = []TextField{
 var (
 	ErrInvalid  = errors.New("invalid incident")
 	ErrNotFound = errors.New("incident not found")
+	// ErrGone wraps ErrNotFound for an incident deleted lately.
+	ErrGone = fmt.Errorf("%w: deleted", ErrNotFound)
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)

@@ -94,6 +94,27 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
+// Reopen is Open after prev, an engine over an earlier generation of the
+// same directory, open or closed: the index files the two generations
+// share (an update's hard links) are not read again to verify them. prev
+// may be nil.
+func Reopen(ctx context.Context, dir string, prev *Engine, opts ...Option) (*Engine, error) {
+	var pix *index.Index
+	if prev != nil {
+		pix = prev.ix
+	}
+	ix, err := index.Reopen(dir, pix)
+	if err != nil {
+		return nil, err
+	}
+	e, err := New(ctx, ix, opts...)
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
 // Close releases the reader and closes the index.
 func (e *Engine) Close() error {
 	err := e.reader.Close()
@@ -118,12 +139,18 @@ func (e *Engine) IndexSize() int64 {
 	return n
 }
 
-// Incident returns one incident by id, or an error wrapping index.ErrNotFound.
+// Incident returns one incident by id, or an error wrapping
+// index.ErrNotFound (index.ErrGone when it was deleted lately).
 func (e *Engine) Incident(ctx context.Context, id string) (*index.Incident, error) {
 	if !index.ValidID(id) {
 		return nil, fmt.Errorf("%w: %q", index.ErrNotFound, index.Truncate(id, 40))
 	}
 	in, err := e.ix.Get(ctx, id)
+	if errors.Is(err, index.ErrNotFound) {
+		if when, gone := e.ix.Deleted(id); gone {
+			return nil, fmt.Errorf("%w on %s: %q", index.ErrGone, when.UTC().Format("2006-01-02"), id)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

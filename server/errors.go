@@ -48,6 +48,8 @@ func classify(err error) (status int, msg, param string) {
 		return he.status, he.msg, he.param
 	case errors.As(err, &se):
 		return http.StatusBadRequest, se.Error(), se.Param
+	case errors.Is(err, index.ErrGone):
+		return http.StatusGone, "the incident with this id was deleted", "id"
 	case errors.Is(err, index.ErrNotFound):
 		return http.StatusNotFound, "no incident with this id", "id"
 	case errors.Is(err, search.ErrTooExpensive), errors.Is(err, context.DeadlineExceeded):

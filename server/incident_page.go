@@ -73,6 +73,9 @@ func (s *Server) handleIncidentPage(w http.ResponseWriter, r *http.Request, eng 
 	}
 	in, err := eng.Incident(r.Context(), id)
 	if err != nil {
+		if errors.Is(err, index.ErrGone) {
+			return &httpError{status: http.StatusGone, msg: "The incident “" + id + "” was deleted."}
+		}
 		if errors.Is(err, index.ErrNotFound) {
 			return &httpError{status: http.StatusNotFound, msg: "There is no incident with the id “" + id + "”."}
 		}

@@ -134,8 +134,14 @@ func (s *Server) bound(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SearchTimeout)
+		// Only a PUT of an incident carries a report; other bodies are
+		// small. An update waits for its generation to be written.
+		limit, timeout := int64(1<<10), s.cfg.SearchTimeout
+		if r.Method == http.MethodPut || r.Method == http.MethodDelete {
+			limit, timeout = putBodyLimit, updateTimeout
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

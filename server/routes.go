@@ -31,6 +31,8 @@ func (s *Server) routeTable() []route {
 		// The JSON API; browsers on the allowed origins may call it (CORS).
 		{name: "api_search", path: "/api/v1/search", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleSearch), admitAll))},
 		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.withEngine(s.handleIncident))},
+		{name: "api_incident_put", path: "/api/v1/incidents/{id}", methods: []string{http.MethodPut}, json: true, h: s.handle(s.handlePut)},
+		{name: "api_incident_delete", path: "/api/v1/incidents/{id}", methods: []string{http.MethodDelete}, json: true, h: s.handle(s.handleDelete)},
 		{name: "api_similar", path: "/api/v1/incidents/{id}/similar", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleSimilar), admitAll))},
 		{name: "api_facets", path: "/api/v1/facets", methods: api, json: true, h: s.cors(s.handle(s.handleFacets))},
 		{name: "api_facet_values", path: "/api/v1/facets/{category}", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleFacetValues), admitAll))},

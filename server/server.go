@@ -67,6 +67,9 @@ type Config struct {
 	MetricsAddr string
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// Updates, with AdminToken, takes PUT and DELETE of
+	// /api/v1/incidents/{id} from requests that present the token.
+	Updates Updater
 	// Open opens the current index as a new Searcher; Reload uses it.
 	Open func(ctx context.Context) (Searcher, error)
 	// DrainDelay is how long the server keeps answering, not ready (see

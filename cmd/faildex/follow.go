@@ -33,7 +33,8 @@ func serveReplica(ctx context.Context, env *Env, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(o.serverConfig(env.Log), nil)
+	engs := &engines{dir: o.dir, opts: o.engine}
+	srv, err := server.New(o.serverConfig(env.Log, engs.searcher), nil)
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,11 @@ import (
 )
 
 func runIndex(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "index", "[--index DIR] [--strict] [--organisations FILE] [PATH ...]")
+	fs := newFlags(env, "index", "[--index DIR] [--strict] [--organisations FILE] [--update [--delete-missing]] [PATH ...]")
 	dir := indexDirFlag(env, fs)
 	strict := fs.Bool("strict", false, "fail the build if any report is rejected")
+	update := fs.Bool("update", false, "apply only what changed in the reports under PATHs to the existing index: add new incidents, replace changed ones (files with the same size and time are not read)")
+	deleteMissing := fs.Bool("delete-missing", false, "with --update: delete the incidents whose file under PATHs no longer holds them")
 	var orgFiles stringList
 	fs.Var(&orgFiles, "organisations", "gazetteer of organisations added to the shipped one (`FILE`, repeatable; one organisation a line, \"Name: alias, alias\"; see the README)")
 	paths, err := parseFlags(fs, args)
@@ -22,6 +24,16 @@ func runIndex(ctx context.Context, env *Env, args []string) error {
 	}
 	gaz, err := gazetteer(orgFiles)
 	if err != nil {
+		return err
+	}
+	if *deleteMissing && !*update {
+		return fmt.Errorf("%w: --delete-missing goes with --update", errUsage)
+	}
+	if *update {
+		if len(paths) == 0 {
+			return fmt.Errorf("%w: --update needs the PATHs of the reports to compare with the index", errUsage)
+		}
+		_, err := updateIndex(ctx, env, *dir, paths, index.UpdateOptions{Strict: *strict, DeleteMissing: *deleteMissing, Organisations: gaz})
 		return err
 	}
 	return buildDefault(ctx, env, *dir, paths, *strict, gaz)

@@ -75,7 +75,8 @@ type Env struct {
 // and serving the index first, then reading it, then the tools that
 // measure it.
 var commands = []command{
-	{"index", "build the index from report files (text pages, CSV, JSON Lines, JSON)", runIndex},
+	{"index", "build the index from report files (text pages, CSV, JSON Lines, JSON), or --update it with what changed", runIndex},
+	{"delete", "delete incidents from the index by id", runDelete},
 	{"serve", "serve the search UI and API (builds the index first if there is none)", runServe},
 	{"search", "search the index from the command line (a table, or the API's JSON with --json)", runSearch},
 	{"show", "print one incident as JSON", runShow},

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,7 +40,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	var hosts listFlag
 	fs.Var(&hosts, "allow-host", "without --base-url, a further Host header (host[:port]) that absolute links may name (repeatable)")
 	frame := fs.String("frame-ancestors", "*", "CSP frame-ancestors of /embed (other pages allow only 'self')")
-	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "token for POST /admin/reload (env FAILDEX_ADMIN_TOKEN; empty disables it)")
+	token := fs.String("admin-token", env.Getenv("FAILDEX_ADMIN_TOKEN"), "token for POST /admin/reload and for PUT and DELETE of /api/v1/incidents/{id} (env FAILDEX_ADMIN_TOKEN; empty disables them)")
+	watch := fs.Bool("watch", false, "keep the index up to date with the report files under PATHs: changes are applied within seconds")
+	followEvery := fs.Duration("follow-index", time.Second, "check the index directory this often for a new generation (written by faildex index or delete) and switch to it (0: never)")
 	timeout := fs.Duration("timeout", 5*time.Second, "time limit of one request's search")
 	dev := fs.Bool("dev", false, "re-read templates from ./web on every request")
 	maxSearches := fs.Int("max-searches", 0, "searches run at once; as many again wait up to 1 s, others get 503 (0: twice the cores)")
@@ -67,7 +70,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		maxSearches: *maxSearches, maxHeavy: *maxHeavy, maxConns: *maxConns, idleTimeout: *idle,
 		metricsAddr: *metricsAddr, metricsToken: *metricsToken,
 		fetch: fetch, poll: *poll, drain: *drain, drainTimeout: *drainTimeout,
-		baseURL: *baseURL, allowedHosts: hosts,
+		baseURL: *baseURL, allowedHosts: hosts, watch: *watch, followEvery: *followEvery,
 	})
 }
 
@@ -92,6 +95,11 @@ type serveOptions struct {
 	fetch               fetchFlags
 	poll                time.Duration
 	drain, drainTimeout time.Duration
+	// watch keeps the index up to date with the files under paths;
+	// followEvery is how often the index directory is checked for a new
+	// generation.
+	watch       bool
+	followEvery time.Duration
 }
 
 func serve(ctx context.Context, env *Env, o serveOptions) error {
@@ -99,16 +107,24 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 	if *o.fetch.from != "" {
 		return serveReplica(ctx, env, o)
 	}
+	if o.watch && len(o.paths) == 0 {
+		return fmt.Errorf("%w: --watch needs the PATHs of the report files to watch", errUsage)
+	}
+	if o.followEvery < 0 {
+		return fmt.Errorf("%w: --follow-index must not be negative", errUsage)
+	}
+	gaz := defaultGazetteer()
 	if !index.Exists(o.dir) {
 		log.Info().Str("index", o.dir).Strs("paths", o.paths).Msg("no index yet; building it")
-		if err := buildDefault(ctx, env, o.dir, o.paths, false, defaultGazetteer()); err != nil {
+		if err := buildDefault(ctx, env, o.dir, o.paths, false, gaz); err != nil {
 			return err
 		}
-	} else if len(o.paths) > 0 {
-		log.Warn().Str("index", o.dir).Msg("index exists; serving it as is (run 'faildex index' to rebuild from the given paths)")
+	} else if len(o.paths) > 0 && !o.watch {
+		log.Warn().Str("index", o.dir).Msg("index exists; serving it as is (run 'faildex index' to rebuild from the given paths, or serve with --watch to apply what changed)")
 	}
 	start := time.Now()
-	eng, err := search.Open(ctx, o.dir, o.engine...)
+	engs := &engines{dir: o.dir, opts: o.engine}
+	eng, err := engs.open(ctx)
 	if err != nil {
 		if errors.Is(err, index.ErrDamaged) {
 			return fmt.Errorf("%w; rebuild it with 'faildex index --index %s'", err, o.dir)
@@ -122,7 +138,17 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 	}
 	log.Info().Str("index", o.dir).Uint64("incidents", corpus.Incidents).Int("first_year", corpus.First).
 		Int("last_year", corpus.Last).Msg("loaded " + corpus.String())
-	srv, err := server.New(o.serverConfig(log), eng)
+	cfg := o.serverConfig(log, engs.searcher)
+	var srv *server.Server
+	reload := func() {
+		if err := srv.Reload(context.Background()); err != nil {
+			log.Error().Err(err).Msg("reload after an update failed; the previous generation keeps serving")
+		}
+	}
+	if o.adminToken != "" {
+		cfg.Updates = &index.Writer{Dir: o.dir, Organisations: gaz, OnCommit: func(string) { reload() }}
+	}
+	srv, err = server.New(cfg, eng)
 	if err != nil {
 		eng.Close()
 		return err
@@ -135,11 +161,28 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 	if env.OnListen != nil {
 		env.OnListen(srv.URL())
 	}
-	return run(ctx, env, srv)
+	bg, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if o.followEvery > 0 {
+		wg.Go(func() { followGenerations(bg, log, srv, engs, o.followEvery) })
+	}
+	if o.watch {
+		wo := watchOptions{quiet: 500 * time.Millisecond, most: 3 * time.Second, rescan: time.Minute,
+			update: index.UpdateOptions{DeleteMissing: true, Organisations: gaz}}
+		wg.Go(func() {
+			if err := watchReports(bg, env, o.dir, o.paths, wo, reload); err != nil {
+				log.Error().Err(err).Msg("watching report files stopped")
+			}
+		})
+	}
+	err = run(ctx, env, srv)
+	stop()
+	wg.Wait()
+	return err
 }
 
-// serverConfig is the server's configuration; the engine reopens o.dir.
-func (o serveOptions) serverConfig(log zerolog.Logger) server.Config {
+// serverConfig is the server's configuration; open opens the engine anew.
+func (o serveOptions) serverConfig(log zerolog.Logger, open func(context.Context) (server.Searcher, error)) server.Config {
 	return server.Config{
 		Addr:             o.addr,
 		Log:              log,
@@ -158,9 +201,7 @@ func (o serveOptions) serverConfig(log zerolog.Logger) server.Config {
 		IdleTimeout:      o.idleTimeout,
 		MetricsAddr:      o.metricsAddr,
 		MetricsToken:     o.metricsToken,
-		Open: func(ctx context.Context) (server.Searcher, error) {
-			return search.Open(ctx, o.dir, o.engine...)
-		},
+		Open:             open,
 	}
 }
 
