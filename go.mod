@@ -39,7 +39,11 @@ require (
 )
 
 require (
+	// Content hashes of incidents in the sources table (already a dependency of
+	// the Prometheus client).
 	github.com/cespare/xxhash/v2 v2.3.0
+	// File change notifications of serve --watch (inotify). v1.9.0 is the
+	// release the module proxy here served first and that builds with go 1.26.
 	github.com/fsnotify/fsnotify v1.9.0
 	golang.org/x/text v0.42.0
 )
