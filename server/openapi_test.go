@@ -110,7 +110,14 @@ func (o *openAPI) at(ptr string) (any, bool) {
 // declare that status (or a default) and media type.
 func (o *openAPI) responseSchema(tb testing.TB, pathTmpl string, status int, ctype string) *jsonschema.Schema {
 	tb.Helper()
-	op := "/paths/" + pointerToken(pathTmpl) + "/get/responses/"
+	return o.operationResponseSchema(tb, "get", pathTmpl, status, ctype)
+}
+
+// operationResponseSchema is responseSchema for the operation of any
+// method (lower case).
+func (o *openAPI) operationResponseSchema(tb testing.TB, method, pathTmpl string, status int, ctype string) *jsonschema.Schema {
+	tb.Helper()
+	op := "/paths/" + pointerToken(pathTmpl) + "/" + method + "/responses/"
 	resp := op + fmt.Sprint(status)
 	node, ok := o.at(resp)
 	if !ok {
