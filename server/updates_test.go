@@ -284,4 +284,3 @@ func distinctiveWord(tb testing.TB, ts *testServer, title string) string {
 	tb.Fatalf("no word of %q is the new incident's alone", title)
 	return ""
 }
-
