@@ -58,6 +58,13 @@ func testEnv(getenv map[string]string) (*Env, *lockedBuffer, *lockedBuffer) {
 // returns its URL.
 func startServeCmd(tb testing.TB, args ...string) string {
 	tb.Helper()
+	u, _ := startServeCmdLogs(tb, args...)
+	return u
+}
+
+// startServeCmdLogs is startServeCmd that also returns the server's log.
+func startServeCmdLogs(tb testing.TB, args ...string) (string, *lockedBuffer) {
+	tb.Helper()
 	env, _, logs := testEnv(nil)
 	urls := make(chan string, 1)
 	env.OnListen = func(u string) { urls <- u }
@@ -72,14 +79,14 @@ func startServeCmd(tb testing.TB, args ...string) string {
 	})
 	select {
 	case u := <-urls:
-		return u
+		return u, logs
 	case c := <-code:
 		code <- c
 		tb.Fatalf("serve exited with %d before listening:\n%s", c, logs)
 	case <-time.After(2 * time.Minute):
 		tb.Fatalf("serve did not listen within 2 minutes:\n%s", logs)
 	}
-	return ""
+	return "", logs
 }
 
 // searchResult is the part of /api/v1/search these tests read.
