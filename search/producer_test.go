@@ -16,11 +16,12 @@ import (
 // one of many segments with deleted and replaced documents.
 
 // eachIndex runs a differential test over the full corpus merged into one
-// segment and spread over many.
+// segment, spread over many, and updated live on disk.
 func eachIndex(t *testing.T, test func(*testing.T, *Engine)) {
 	t.Helper()
 	t.Run("merged", func(t *testing.T) { test(t, fullCorpus.engine(t)) })
 	t.Run("segments", func(t *testing.T) { test(t, segmentedCorpus.engine(t)) })
+	t.Run("updated", func(t *testing.T) { test(t, updatedCorpus.engine(t)) })
 }
 
 // asReference runs fn with e answering every request by the reference path.

@@ -3,6 +3,9 @@ package search
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
@@ -152,4 +155,124 @@ func docOf(tb testing.TB, e *Engine, id string) uint32 {
 		tb.Fatal(err)
 	}
 	return d
+}
+
+// updatedCorpus is fullCorpus as live updates leave it on disk: a third
+// built, the rest added by index.Apply in small batches, in a seeded random
+// order with replacements (new titles) and deletions among them, so that
+// the index has the segments, deletions and tiered merges of real updates.
+var updatedCorpus = &corpus{
+	name:  "updated",
+	paths: func(tb testing.TB) []string { return fullCorpus.paths(tb) },
+	build: buildUpdatedEngine,
+}
+
+// updatedSeed fixes the order of updatedCorpus's changes.
+const updatedSeed = 20261128
+
+func buildUpdatedEngine(dir string, paths []string) (*Engine, error) {
+	ctx := context.Background()
+	var ins []index.Incident
+	err := index.ReadPaths(paths, index.Handler{Record: func(r index.Record) error {
+		ins = append(ins, r.Incident)
+		return nil
+	}})
+	if err != nil {
+		return nil, err
+	}
+	gaz, err := index.ParseGazetteer(data.OrganisationsName, data.Organisations)
+	if err != nil {
+		return nil, err
+	}
+	// The first third, as a build of one JSON Lines file.
+	src := filepath.Join(dir, "first.jsonl")
+	f, err := os.Create(src)
+	if err != nil {
+		return nil, err
+	}
+	third := len(ins) / 3
+	for i := range ins[:third] {
+		if err := index.WriteJSONL(f, &ins[i]); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	ixDir := filepath.Join(dir, "index")
+	if _, err := index.Build(ctx, ixDir, []string{src}, index.BuildOptions{Organisations: gaz}); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(updatedSeed, 0))
+	present := map[string]index.Incident{}
+	for _, in := range ins[:third] {
+		present[in.ID] = in
+	}
+	pick := func() (index.Incident, bool) {
+		for _, in := range ins { // in corpus order, so the pick is seeded
+			if _, ok := present[in.ID]; ok && rng.IntN(len(present)) == 0 {
+				return present[in.ID], true
+			}
+		}
+		return index.Incident{}, false
+	}
+	next := third
+	for round := 0; next < len(ins); round++ {
+		var changes []index.Change
+		for range 1 + rng.IntN(8) {
+			switch r := rng.IntN(20); {
+			case r < 12 && next < len(ins):
+				in := ins[next]
+				next++
+				present[in.ID] = in
+				changes = append(changes, index.Change{Put: &in})
+			case r < 17:
+				if in, ok := pick(); ok {
+					in.Title += fmt.Sprintf(" (revised %d)", round)
+					present[in.ID] = in
+					changes = append(changes, index.Change{Put: &in})
+				}
+			default:
+				if in, ok := pick(); ok {
+					delete(present, in.ID)
+					changes = append(changes, index.Change{Delete: in.ID})
+				}
+			}
+		}
+		if _, _, err := index.Apply(ctx, ixDir, changes, gaz); err != nil {
+			return nil, err
+		}
+	}
+	return Open(ctx, ixDir)
+}
+
+// TestUpdatedIndex checks that the updated index is what the differential
+// tests need: several segments, deleted documents, the latest version of
+// each replaced incident.
+func TestUpdatedIndex(t *testing.T) {
+	e := updatedCorpus.engine(t)
+	if len(e.segs.segs) < 2 {
+		t.Fatalf("%d segments, want several", len(e.segs.segs))
+	}
+	var numbers uint64
+	for _, s := range e.segs.segs {
+		numbers += s.Count()
+	}
+	if numbers <= e.DocCount() {
+		t.Fatalf("%d document numbers for %d incidents: no deleted documents", numbers, e.DocCount())
+	}
+	res := search(t, e, Request{Query: "revised", Sort: SortTitle, Size: MaxSize})
+	if res.Total == 0 {
+		t.Fatal("no replaced incident found by its new title")
+	}
+	for _, h := range res.Hits {
+		in, err := e.storedIncident(docOf(t, e, h.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Title != h.Title {
+			t.Errorf("%s: stored title %q, hit title %q", h.ID, in.Title, h.Title)
+		}
+	}
 }
