@@ -102,19 +102,26 @@ func WriteJSONL(w io.Writer, in *Incident) error {
 // ReadAhead calls fn with read(0), ..., read(n-1), in order, while one
 // goroutine runs read ahead of it (up to 64 incidents): in an export, one
 // core decodes stored incidents while the other encodes them. It stops at
-// the first error of read or fn, or when ctx is done (returning ctx.Err()).
+// the first error of read or fn, or when ctx is done (returning ctx.Err()),
+// and returns once the goroutine has stopped.
 func ReadAhead(ctx context.Context, n int, read func(i int) (*Incident, error), fn func(*Incident) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	type decoded struct {
 		in  *Incident
 		err error
 	}
 	out := make(chan decoded, 64)
+	// On return, the reader has stopped: read may use what the caller
+	// closes next (an index's mapped segments).
+	defer func() {
+		cancel()
+		for range out {
+		}
+	}()
 	go func() {
 		defer close(out)
 		for i := range n {
-			if i&255 == 0 && ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return // the consumer sees ctx.Err()
 			}
 			in, err := read(i)

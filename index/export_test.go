@@ -2,7 +2,10 @@ package index
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/faildex/faildex/index/indextest"
@@ -40,5 +43,28 @@ func TestEachByIDMatchesSearch(t *testing.T) {
 	cancel()
 	if err := ix.Each(ctx, nil, func(*Incident) error { return nil }); err == nil {
 		t.Error("Each with a cancelled context: no error")
+	}
+}
+
+// TestReadAheadStopsReading checks that ReadAhead returns only once its
+// reader has stopped: an export that fails midway must not read an index
+// its caller closes next.
+func TestReadAheadStopsReading(t *testing.T) {
+	for range 50 {
+		var returned atomic.Bool
+		read := func(i int) (*Incident, error) {
+			time.Sleep(50 * time.Microsecond)
+			if returned.Load() {
+				t.Error("read called after ReadAhead returned")
+			}
+			return &Incident{ID: "x"}, nil
+		}
+		stop := errors.New("stop")
+		err := ReadAhead(context.Background(), 1000, read, func(*Incident) error { return stop })
+		returned.Store(true)
+		if !errors.Is(err, stop) {
+			t.Fatalf("ReadAhead: %v, want fn's error", err)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
