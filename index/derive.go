@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -102,7 +103,9 @@ func openWritable(path string) (bi bleve.Index, err error) {
 			err = fmt.Errorf("opening: %v", r)
 		}
 	}()
-	return bleve.OpenUsing(path, map[string]any{"asyncErrorCallbackName": asyncErrorCallback, "bolt_timeout": "2s"})
+	// The batch does not wait for the disk itself: apply waits once, with
+	// persist, for everything to be there.
+	return bleve.OpenUsing(path, map[string]any{"unsafe_batch": true, "asyncErrorCallbackName": asyncErrorCallback, "bolt_timeout": "2s"})
 }
 
 // linkTree recreates the directory src at dst with every segment file hard
@@ -218,7 +221,7 @@ func (d *derivation) finish(ctx context.Context) (string, uint64, error) {
 	if err := writeJSONSync(filepath.Join(d.tmp, manifestName), m); err != nil {
 		return "", 0, err
 	}
-	if err := syncTree(d.tmp); err != nil {
+	if err := syncNew(d.tmp, filepath.Join(d.prev, bleveDir)); err != nil {
 		return "", 0, err
 	}
 	gen, err := installGeneration(d.dir, d.tmp)
@@ -297,4 +300,22 @@ func mergeSegments(ctx context.Context, bi bleve.Index) error {
 		}
 	}
 	return nil
+}
+
+// syncNew fsyncs the files of the generation root that are not hard links
+// to files of the bleve directory prevBleve (those are on disk already),
+// and every directory, which makes the links themselves durable.
+func syncNew(root, prevBleve string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && filepath.Ext(path) == ".zap" {
+			rel, err := filepath.Rel(filepath.Join(root, bleveDir), path)
+			if err == nil && sameFile(path, filepath.Join(prevBleve, rel)) {
+				return nil
+			}
+		}
+		return syncPath(path)
+	})
 }

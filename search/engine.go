@@ -127,6 +127,15 @@ func (e *Engine) Close() error {
 // Index returns the underlying index.
 func (e *Engine) Index() *index.Index { return e.ix }
 
+// Segments returns the number of segments of the index generation (0 when
+// the index is not scorch).
+func (e *Engine) Segments() int {
+	if e.segs == nil {
+		return 0
+	}
+	return len(e.segs.segs)
+}
+
 // DocCount returns the number of incidents.
 func (e *Engine) DocCount() uint64 { return e.count }
 

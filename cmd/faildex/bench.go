@@ -21,6 +21,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	seed, corpus := corpusFlags(fs)
 	rebuild := fs.Bool("rebuild", false, "rebuild indexes even when they exist")
 	svg := fs.String("svg", "", "write the latency-versus-size plot of every result in --out to this SVG file")
+	updates := fs.Int("updates", 0, "also measure live updates over HTTP on a copy of each index: this many PUTs with 20 clients searching, after 100 timed until visible (e.g. 10000)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -56,6 +57,18 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		}
 		rep.Table(env.Stdout)
 		fmt.Fprintln(env.Stdout)
+		if *updates > 0 {
+			ur, err := bench.RunUpdates(ctx, cfg, bench.UpdateOptions{Updates: *updates, Visible: min(100, *updates)})
+			if err != nil {
+				return err
+			}
+			ur.Table(env.Stdout)
+			fmt.Fprintln(env.Stdout)
+			b, _ := json.MarshalIndent(ur, "", "  ")
+			if err := os.WriteFile(filepath.Join(*out, fmt.Sprintf("updates-n%d.json", n)), b, 0o644); err != nil {
+				return err
+			}
+		}
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(resultFile, b, 0o644); err != nil {
 			return err
