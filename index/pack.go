@@ -102,6 +102,12 @@ func Pack(dir string, w io.Writer) (PackInfo, error) {
 	if _, err := tw.Write(manifest); err != nil {
 		return PackInfo{}, err
 	}
+	if m.Sources != nil {
+		// The sources table, which later updates of the generation read.
+		if err := packFile(tw, filepath.Join(gen, sourcesName), header(sourcesName, m.Sources.Size), *m.Sources); err != nil {
+			return PackInfo{}, err
+		}
+	}
 	names := make([]string, 0, len(m.Files))
 	for name := range m.Files {
 		names = append(names, name)

@@ -120,6 +120,7 @@ func extract(tr *tar.Reader, gen string) (Manifest, int, error) {
 		return m, 0, err
 	}
 	seen := map[string]bool{}
+	seenSources := false
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -127,6 +128,16 @@ func extract(tr *tar.Reader, gen string) (Manifest, int, error) {
 		}
 		if err != nil {
 			return m, 0, unpackErr(err)
+		}
+		if hdr.Name == sourcesName && m.Sources != nil && !seenSources && hdr.Typeflag == tar.TypeReg {
+			seenSources = true
+			if hdr.Size != m.Sources.Size {
+				return m, 0, fmt.Errorf("%w: %s is %d bytes, manifest says %d", ErrDamaged, hdr.Name, hdr.Size, m.Sources.Size)
+			}
+			if err := extractFile(tr, filepath.Join(gen, sourcesName), *m.Sources); err != nil {
+				return m, 0, fmt.Errorf("%s: %w", hdr.Name, err)
+			}
+			continue
 		}
 		name, ok := strings.CutPrefix(hdr.Name, bleveDir+"/")
 		if !ok || hdr.Typeflag != tar.TypeReg || path.Clean(name) != name || name == "." || strings.HasPrefix(name, "../") {
@@ -149,6 +160,9 @@ func extract(tr *tar.Reader, gen string) (Manifest, int, error) {
 		if !seen[name] {
 			return m, 0, fmt.Errorf("%w: %s is missing from the artifact", ErrDamaged, name)
 		}
+	}
+	if m.Sources != nil && !seenSources {
+		return m, 0, fmt.Errorf("%w: %s is missing from the artifact", ErrDamaged, sourcesName)
 	}
 	return m, len(seen), nil
 }

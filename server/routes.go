@@ -31,8 +31,6 @@ func (s *Server) routeTable() []route {
 		// The JSON API; browsers on the allowed origins may call it (CORS).
 		{name: "api_search", path: "/api/v1/search", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleSearch), admitAll))},
 		{name: "api_incident", path: "/api/v1/incidents/{id}", methods: api, json: true, h: s.cors(s.withEngine(s.handleIncident))},
-		{name: "api_incident_put", path: "/api/v1/incidents/{id}", methods: []string{http.MethodPut}, json: true, h: s.handle(s.handlePut)},
-		{name: "api_incident_delete", path: "/api/v1/incidents/{id}", methods: []string{http.MethodDelete}, json: true, h: s.handle(s.handleDelete)},
 		{name: "api_similar", path: "/api/v1/incidents/{id}/similar", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleSimilar), admitAll))},
 		{name: "api_facets", path: "/api/v1/facets", methods: api, json: true, h: s.cors(s.handle(s.handleFacets))},
 		{name: "api_facet_values", path: "/api/v1/facets/{category}", methods: api, json: true, h: s.cors(s.admit(s.withEngine(s.handleFacetValues), admitAll))},
@@ -62,6 +60,13 @@ func (s *Server) routeTable() []route {
 		{name: "ui_incident", path: "/incidents/{id}", methods: read, h: s.withEngine(s.handleIncidentPage)},
 		{name: "ui_explore", path: explorePagePath, methods: read, h: s.admit(s.withEngine(s.handleExplorePage), admitAll)},
 		{name: "static", path: "/static/", prefix: true, methods: read, h: s.serveStatic()},
+	}
+	if s.cfg.Updates != nil && s.cfg.AdminToken != "" {
+		// Curators' updates (updates.go); without them, PUT and DELETE
+		// are 405 like any method a path does not take.
+		rs = append(rs,
+			route{name: "api_incident_put", path: "/api/v1/incidents/{id}", methods: []string{http.MethodPut}, json: true, h: s.handle(s.handlePut)},
+			route{name: "api_incident_delete", path: "/api/v1/incidents/{id}", methods: []string{http.MethodDelete}, json: true, h: s.handle(s.handleDelete)})
 	}
 	if s.cfg.MetricsAddr == "" {
 		rs = append(rs, route{name: "metrics", path: "/metrics", methods: read, h: s.metricsHandler()})
