@@ -71,14 +71,15 @@ func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out
 	for i, c := range changes {
 		id := c.id()
 		ds, inTable := d.table.docs[id]
-		had := inTable
-		if !d.table.known {
-			if _, queued := put[id]; !queued && !gone[id] {
-				if had, err = d.has(id); err != nil {
-					return nil, "", err
-				}
+		if _, queued := put[id]; !d.table.known && !inTable && !queued && !gone[id] {
+			// No table: the index's stored form tells what it holds.
+			h, ok, err := d.storedHash(id)
+			if err != nil {
+				return nil, "", err
 			}
+			ds, inTable = docState{Hash: h}, ok
 		}
+		had := inTable
 		if _, queued := put[id]; queued {
 			had = true
 		}
@@ -97,7 +98,7 @@ func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out
 			continue
 		}
 		switch {
-		case inTable && !gone[id] && ds.Hash == hashes[i] && d.table.known:
+		case inTable && !gone[id] && ds.Hash == hashes[i]:
 			out[i] = Unchanged
 			if _, queued := put[id]; !queued {
 				continue

@@ -13,6 +13,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
+	bindex "github.com/blevesearch/bleve_index_api"
+	"github.com/cespare/xxhash/v2"
 )
 
 // An update writes a new generation derived from the current one: its
@@ -150,14 +152,21 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// has reports whether the generation derived from holds the incident id.
-func (d *derivation) has(id string) (bool, error) {
-	if d.table.known {
-		_, ok := d.table.docs[id]
-		return ok, nil
-	}
+// storedHash returns the content hash of the incident id as the index
+// holds it, from its stored form; ok is false when the index does not hold
+// it. It stands in for the sources table of a generation written before
+// tables existed.
+func (d *derivation) storedHash(id string) (hash uint64, ok bool, err error) {
 	doc, err := d.bi.Document(id)
-	return err == nil && doc != nil, err
+	if err != nil || doc == nil {
+		return 0, false, err
+	}
+	doc.VisitFields(func(f bindex.Field) {
+		if f.Name() == FieldStored {
+			hash, ok = xxhash.Sum64(f.Value()), true
+		}
+	})
+	return hash, ok, nil
 }
 
 // apply indexes docs (by id) and deletes the ids of del in one batch, which

@@ -243,15 +243,17 @@ func (u *updater) record(r Record, file string) error {
 	}
 	t := u.d.table
 	old, known := t.docs[in.ID]
-	had := known
-	if !t.known {
-		if had, err = u.d.has(in.ID); err != nil {
+	if !t.known && !known {
+		// No table: the index's stored form tells what it holds.
+		var err error
+		if old.Hash, known, err = u.d.storedHash(in.ID); err != nil {
 			return err
 		}
 	}
+	had := known
 	t.docs[in.ID] = docState{File: file, Hash: hash}
 	switch {
-	case known && old.Hash == hash && t.known:
+	case known && old.Hash == hash:
 		u.st.Unchanged++
 		return nil
 	case had:

@@ -373,3 +373,45 @@ func TestReopenVerifiesNewFiles(t *testing.T) {
 		t.Errorf("Reopen with a damaged new segment: %v, want ErrDamaged", err)
 	}
 }
+
+// TestUpdateWithoutTable updates an index written before generations had a
+// sources table: every file is read once, the incidents whose stored form
+// is unchanged are not indexed again, and the new generation has a table.
+func TestUpdateWithoutTable(t *testing.T) {
+	ctx := context.Background()
+	src, names := updateCorpus(t, 5)
+	dir := t.TempDir()
+	if _, err := Build(ctx, dir, []string{src}, BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := CurrentGeneration(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readManifest(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Sources = nil
+	if err := writeJSONSync(filepath.Join(gen, manifestName), m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(gen, sourcesName)); err != nil {
+		t.Fatal(err)
+	}
+	in := incidentsOf(t, filepath.Join(src, names[0]))[0]
+	if out, gen, err := Apply(ctx, dir, []Change{{Put: &in}}, nil); err != nil || gen != "" || out[0] != Unchanged {
+		t.Errorf("Apply of an unchanged incident without a table: %v %q %v, want unchanged", out, gen, err)
+	}
+	editTitle(t, filepath.Join(src, names[1]), "Edited before the first update")
+	st, err := Update(ctx, dir, []string{src}, UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FilesRead != 5 || st.Unchanged != 4 || st.Replaced != 1 || !st.Changed() {
+		t.Errorf("first update without a table: %+v, want 5 files read, 4 unchanged, 1 replaced", st)
+	}
+	if st, err := Update(ctx, dir, []string{src}, UpdateOptions{}); err != nil || st.FilesRead != 0 || st.FilesUnchanged != 5 {
+		t.Errorf("second update: %+v %v, want every file known", st, err)
+	}
+}
