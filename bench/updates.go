@@ -56,7 +56,7 @@ type UpdateReport struct {
 type UpdateOptions struct {
 	Updates       int // PUTs of the sustained phase (default 10,000)
 	Visible       int // single PUTs timed until visible (default 100)
-	UpdateClients int // default 8
+	UpdateClients int // default 32: a curators' tool sending changes concurrently
 	SearchClients int // default 20
 }
 
@@ -74,7 +74,7 @@ func RunUpdates(ctx context.Context, cfg Config, o UpdateOptions) (*UpdateReport
 		o.Visible = 100
 	}
 	if o.UpdateClients <= 0 {
-		o.UpdateClients = 8
+		o.UpdateClients = 32
 	}
 	if o.SearchClients <= 0 {
 		o.SearchClients = 20

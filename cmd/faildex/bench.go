@@ -21,7 +21,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	seed, corpus := corpusFlags(fs)
 	rebuild := fs.Bool("rebuild", false, "rebuild indexes even when they exist")
 	svg := fs.String("svg", "", "write the latency-versus-size plot of every result in --out to this SVG file")
-	updates := fs.Int("updates", 0, "also measure live updates over HTTP on a copy of each index: this many PUTs with 20 clients searching, after 100 timed until visible (e.g. 10000)")
+	updates := fs.Int("updates", 0, "also measure live updates over HTTP on a copy of each index: this many PUTs by 32 clients while 20 clients search, after 100 timed one at a time until visible (e.g. 10000)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
