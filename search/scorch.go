@@ -373,3 +373,51 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 	}
 	return true, nil
 }
+
+// termDocs returns the documents of docs (live document numbers in
+// ascending order, a page of them) having term in field.
+func (s *segments) termDocs(field, term string, docs []uint32) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	for i, seg := range s.segs {
+		lo, size := s.offsets[i], seg.Count()
+		// The documents in this segment: docs[from:to].
+		from := sort.Search(len(docs), func(j int) bool { return uint64(docs[j]) >= lo })
+		to := sort.Search(len(docs), func(j int) bool { return uint64(docs[j]) >= lo+size })
+		if from == to {
+			continue
+		}
+		dict, err := seg.Dictionary(field)
+		if err != nil {
+			return nil, err
+		}
+		pl, err := dict.PostingsList([]byte(term), nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		if pl == nil || pl.Count() == 0 {
+			continue
+		}
+		it := pl.Iterator(false, false, false, nil)
+		// Advance consumes the posting it returns: the last one is kept
+		// for the documents before it.
+		var next uint64
+		have := false
+		for _, d := range docs[from:to] {
+			local := uint64(d) - lo
+			if !have || next < local {
+				p, err := it.Advance(local)
+				if err != nil {
+					return nil, err
+				}
+				if p == nil {
+					break
+				}
+				next, have = p.Number(), true
+			}
+			if next == local {
+				out.Add(d)
+			}
+		}
+	}
+	return out, nil
+}
