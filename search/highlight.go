@@ -112,15 +112,47 @@ type span struct{ start, end int }
 // holds a probe, by the reasoning mayMatch applies to the whole text. Most
 // of a long field is then skipped without being tokenized or stemmed.
 func (e *Engine) spans(text string, hs highlightTerms) []span {
-	var buf []byte
-	return e.spansBuf(text, hs, &buf, false)
+	return e.spansBuf(text, hs, &scratch{}, false)
 }
 
-// spansBuf is spans with scratch space for folding ASCII text. With
+// scratch is space that the spans of one incident's fields share: a buffer
+// for folding pieces of text and the tokens of the pieces analysed so far (a
+// piece analyses to the same tokens wherever it occurs).
+type scratch struct {
+	buf    []byte
+	pieces map[string][]pieceToken
+}
+
+// pieceToken is a token of a piece: its term and its byte range in the
+// piece.
+type pieceToken struct {
+	term       string
+	start, end int
+}
+
+// tokens returns the tokens of piece.
+func (e *Engine) tokens(piece string, sc *scratch) []pieceToken {
+	if toks, ok := sc.pieces[piece]; ok {
+		return toks
+	}
+	var toks []pieceToken
+	for _, t := range e.analyzer.Analyze([]byte(piece)) {
+		if t.Start >= 0 && t.End <= len(piece) && t.Start < t.End {
+			toks = append(toks, pieceToken{string(t.Term), t.Start, t.End})
+		}
+	}
+	if sc.pieces == nil {
+		sc.pieces = map[string][]pieceToken{}
+	}
+	sc.pieces[piece] = toks
+	return toks
+}
+
+// spansBuf is spans with scratch space. With
 // fragmented, it stops at the first span that fragments would leave out
 // (and every later one would): the spans it returns give the same
 // fragments as all of them.
-func (e *Engine) spansBuf(text string, hs highlightTerms, buf *[]byte, fragmented bool) []span {
+func (e *Engine) spansBuf(text string, hs highlightTerms, sc *scratch, fragmented bool) []span {
 	if len(hs) == 0 || text == "" {
 		return nil
 	}
@@ -128,10 +160,9 @@ func (e *Engine) spansBuf(text string, hs highlightTerms, buf *[]byte, fragmente
 	w := windows{text: text}
 	stopped := false
 	analyse := func(start, end int) {
-		piece := text[start:end]
-		for _, t := range e.analyzer.Analyze([]byte(piece)) {
-			if hs.match(string(t.Term)) && t.Start >= 0 && t.End <= len(piece) && t.Start < t.End {
-				s := span{start + t.Start, start + t.End}
+		for _, t := range e.tokens(text[start:end], sc) {
+			if hs.match(t.term) {
+				s := span{start + t.start, start + t.end}
 				if fragmented && !w.add(s) {
 					stopped = true
 					return
@@ -140,20 +171,27 @@ func (e *Engine) spansBuf(text string, hs highlightTerms, buf *[]byte, fragmente
 			}
 		}
 	}
-	var lower []byte
-	if l, ok := foldASCII(text, buf); ok {
+	// find returns the first index at or after from where the folded
+	// text holds p, or -1.
+	var find func(from int, p string) int
+	if isASCII(text) {
 		// Folding keeps every byte in place.
-		lower = l
-	} else if l := strings.ToLower(text); foldAligned(text, l) {
-		lower = []byte(l)
+		find = func(from int, p string) int { return indexFold(text, from, p) }
+	} else if lower := strings.ToLower(text); foldAligned(text, lower) {
+		find = func(from int, p string) int {
+			if j := strings.Index(lower[from:], p); j >= 0 {
+				return from + j
+			}
+			return -1
+		}
 	} else {
-		if !hs.mayMatch(l) {
+		if !hs.mayMatch(lower) {
 			return nil
 		}
 		probes := hs.probes()
 		for start := 0; start < len(text) && !stopped; {
 			end := pieceEnd(text, start)
-			if start < end && containsProbe(text[start:end], probes, buf) {
+			if start < end && containsProbe(text[start:end], probes, &sc.buf) {
 				analyse(start, end)
 			}
 			start = end + 1
@@ -164,24 +202,22 @@ func (e *Engine) spansBuf(text string, hs highlightTerms, buf *[]byte, fragmente
 	// pieces holding them. No term's probe and no prefix in the text is
 	// mayMatch's false.
 	type probe struct {
-		p    []byte
+		p    string
 		next int // its next occurrence, -1 for none
 	}
 	var ps []probe
 	may := false
 	for _, m := range hs {
 		if m.prefix != "" {
-			ps = append(ps, probe{p: []byte(cut(m.prefix))})
-			may = may || bytes.Contains(lower, []byte(m.prefix))
+			p := cut(m.prefix)
+			ps = append(ps, probe{p: p, next: find(0, p)})
+			may = may || find(0, m.prefix) >= 0
 		}
-	}
-	for k := range ps {
-		ps[k].next = bytes.Index(lower, ps[k].p)
 	}
 	for _, m := range hs {
 		for t := range m.terms {
-			p := probe{p: []byte(cut(t))}
-			p.next = bytes.Index(lower, p.p)
+			p := probe{p: cut(t)}
+			p.next = find(0, p.p)
 			ps = append(ps, p)
 			may = may || p.next >= 0
 		}
@@ -203,15 +239,82 @@ func (e *Engine) spansBuf(text string, hs highlightTerms, buf *[]byte, fragmente
 		analyse(pieceStart(text, h), end)
 		for k := range ps {
 			if ps[k].next >= 0 && ps[k].next < end {
-				if j := bytes.Index(lower[end:], ps[k].p); j >= 0 {
-					ps[k].next = end + j
-				} else {
-					ps[k].next = -1
-				}
+				ps[k].next = find(end, ps[k].p)
 			}
 		}
 	}
 	return out
+}
+
+// isASCII reports whether text is ASCII, eight bytes at a time.
+func isASCII(text string) bool {
+	i := 0
+	for ; i+8 <= len(text); i += 8 {
+		w := uint64(text[i]) | uint64(text[i+1])<<8 | uint64(text[i+2])<<16 | uint64(text[i+3])<<24 |
+			uint64(text[i+4])<<32 | uint64(text[i+5])<<40 | uint64(text[i+6])<<48 | uint64(text[i+7])<<56
+		if w&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(text); i++ {
+		if text[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// indexFold returns the first index at or after from where ASCII text,
+// folded to lower case, holds p (not empty), or -1, without folding the
+// text: the candidates are the occurrences of p's first byte in either
+// case.
+func indexFold(text string, from int, p string) int {
+	c := p[0]
+	if 'A' <= c && c <= 'Z' {
+		return -1 // folded text has no capitals
+	}
+	u := c
+	if 'a' <= c && c <= 'z' {
+		u = c - ('a' - 'A')
+	}
+	lo, up := -2, -2 // the next c and u at or after i; -2 unknown, -1 none
+	if u == c {
+		up = -1
+	}
+	for i := from; i+len(p) <= len(text); {
+		if lo != -1 && lo < i {
+			if lo = strings.IndexByte(text[i:], c); lo >= 0 {
+				lo += i
+			}
+		}
+		if up != -1 && up < i {
+			if up = strings.IndexByte(text[i:], u); up >= 0 {
+				up += i
+			}
+		}
+		k := lo
+		if up >= 0 && (k < 0 || up < k) {
+			k = up
+		}
+		if k < 0 || k+len(p) > len(text) {
+			return -1
+		}
+		if equalFold(text[k+1:k+len(p)], p[1:]) {
+			return k
+		}
+		i = k + 1
+	}
+	return -1
+}
+
+// equalFold reports whether ASCII s folded to lower case is p.
+func equalFold(s, p string) bool {
+	for i := 0; i < len(p); i++ {
+		if lowerASCII[s[i]] != p[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // windows follows the windows fragments cuts around the spans of a text,
@@ -244,24 +347,6 @@ func fragmentEnd(text string, s span) int {
 		end = snapForward(text, s.end)
 	}
 	return end
-}
-
-// foldASCII returns text folded to lower case, in buf, and true when text
-// is ASCII (else false, buf holding garbage).
-func foldASCII(text string, buf *[]byte) ([]byte, bool) {
-	b := *buf
-	if cap(b) < len(text) {
-		b = make([]byte, len(text), len(text)*5/4)
-	}
-	b = b[:len(text)]
-	var or byte
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		or |= c
-		b[i] = lowerASCII[c]
-	}
-	*buf = b
-	return b, or < 0x80
 }
 
 // lowerASCII maps A-Z to a-z and every other byte to itself.
@@ -386,26 +471,26 @@ func containsProbe(piece string, probes []string, buf *[]byte) bool {
 // other field that matched.
 func (e *Engine) highlight(in *index.Incident, hs highlightTerms) (string, []Fragment) {
 	frags := []Fragment{}
-	var buf []byte
-	title := markAll(in.Title, e.spansBuf(in.Title, hs.forField("title"), &buf, false))
+	sc := &scratch{}
+	title := markAll(in.Title, e.spansBuf(in.Title, hs.forField("title"), sc, false))
 	if len(hs) == 0 {
 		return title, frags
 	}
 	for _, f := range index.TextFields[1:] {
 		text := *f.Get(in)
-		if sp := e.spansBuf(text, hs.forField(f.Name), &buf, true); len(sp) > 0 {
+		if sp := e.spansBuf(text, hs.forField(f.Name), sc, true); len(sp) > 0 {
 			frags = append(frags, Fragment{Field: f.Name, Label: f.Label, HTML: fragments(text, sp)})
 		}
 	}
 	rh := hs.forField(index.FieldRationale)
 	for _, c := range index.Taxonomy {
 		text := in.Taxonomy[c.Name].Rationale
-		if sp := e.spansBuf(text, rh, &buf, true); len(sp) > 0 {
+		if sp := e.spansBuf(text, rh, sc, true); len(sp) > 0 {
 			frags = append(frags, Fragment{Field: index.FieldRationale, Category: c.Name, Label: c.Label + " rationale", HTML: fragments(text, sp)})
 		}
 	}
 	if src := strings.Join(in.Sources, "\n"); src != "" {
-		if sp := e.spansBuf(src, hs.forField(index.FieldSources), &buf, true); len(sp) > 0 {
+		if sp := e.spansBuf(src, hs.forField(index.FieldSources), sc, true); len(sp) > 0 {
 			frags = append(frags, Fragment{Field: index.FieldSources, Label: "Sources", HTML: fragments(src, sp)})
 		}
 	}

@@ -156,3 +156,34 @@ func TestEscapeMatchesHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexFold holds indexFold to strings.Index over the folded text.
+func TestIndexFold(t *testing.T) {
+	texts := []string{"", "Software", "SOFTWARE software SoftWare", "a soft-ware softwar", "xSx sx SX 3D 3d", "The Day, the DAI dai."}
+	for _, text := range texts {
+		lower := strings.ToLower(text)
+		for _, p := range []string{"s", "softwar", "sx", "3d", "d", "dai", "x", "z", "S", "day,", "."} {
+			for from := 0; from <= len(text); from++ {
+				want := strings.Index(lower[from:], p)
+				if want >= 0 {
+					want += from
+				}
+				if p != strings.ToLower(p) {
+					want = -1 // folded text has no capitals
+				}
+				if got := indexFold(text, from, p); got != want {
+					t.Errorf("indexFold(%q, %d, %q) = %d, want %d", text, from, p, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "ascii only, 16+ bytes long.", "é", "0123456789abcdeé", "0123456é"} {
+		want := true
+		for _, r := range s {
+			want = want && r < 0x80
+		}
+		if got := isASCII(s); got != want {
+			t.Errorf("isASCII(%q) = %v", s, got)
+		}
+	}
+}

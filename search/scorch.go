@@ -397,6 +397,16 @@ func (s *segments) termDocs(field, term string, docs []uint32) (*roaring.Bitmap,
 		if pl == nil || pl.Count() == 0 {
 			continue
 		}
+		if o, ok := pl.(postingsOrer); ok {
+			bm := roaring.New()
+			o.OrInto(bm)
+			for _, d := range docs[from:to] {
+				if bm.Contains(uint32(uint64(d) - lo)) {
+					out.Add(d)
+				}
+			}
+			continue
+		}
 		it := pl.Iterator(false, false, false, nil)
 		// Advance consumes the posting it returns: the last one is kept
 		// for the documents before it.
