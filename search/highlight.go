@@ -266,46 +266,66 @@ func isASCII(text string) bool {
 
 // indexFold returns the first index at or after from where ASCII text,
 // folded to lower case, holds p (not empty), or -1, without folding the
-// text: the candidates are the occurrences of p's first byte in either
-// case.
+// text: the candidates are the occurrences, in either case, of p's rarest
+// letter in English text (the anchor).
 func indexFold(text string, from int, p string) int {
-	c := p[0]
-	if 'A' <= c && c <= 'Z' {
-		return -1 // folded text has no capitals
+	for i := 0; i < len(p); i++ {
+		if 'A' <= p[i] && p[i] <= 'Z' {
+			return -1 // folded text has no capitals
+		}
 	}
+	a := 0
+	for i := 1; i < len(p); i++ {
+		if letterRank[p[i]] > letterRank[p[a]] {
+			a = i
+		}
+	}
+	c := p[a]
 	u := c
 	if 'a' <= c && c <= 'z' {
 		u = c - ('a' - 'A')
 	}
-	lo, up := -2, -2 // the next c and u at or after i; -2 unknown, -1 none
+	lo, up := -2, -2 // the next c and u at or after i+a; -2 unknown, -1 none
 	if u == c {
 		up = -1
 	}
 	for i := from; i+len(p) <= len(text); {
-		if lo != -1 && lo < i {
-			if lo = strings.IndexByte(text[i:], c); lo >= 0 {
-				lo += i
+		if lo != -1 && lo < i+a {
+			if lo = strings.IndexByte(text[i+a:], c); lo >= 0 {
+				lo += i + a
 			}
 		}
-		if up != -1 && up < i {
-			if up = strings.IndexByte(text[i:], u); up >= 0 {
-				up += i
+		if up != -1 && up < i+a {
+			if up = strings.IndexByte(text[i+a:], u); up >= 0 {
+				up += i + a
 			}
 		}
 		k := lo
 		if up >= 0 && (k < 0 || up < k) {
 			k = up
 		}
-		if k < 0 || k+len(p) > len(text) {
+		if k < 0 || k-a+len(p) > len(text) {
 			return -1
 		}
-		if equalFold(text[k+1:k+len(p)], p[1:]) {
-			return k
+		if equalFold(text[k-a:k-a+len(p)], p) {
+			return k - a
 		}
-		i = k + 1
+		i = k - a + 1
 	}
 	return -1
 }
+
+// letterRank ranks lower-case letters from the most frequent in English
+// text (1) to the rarest (26); every other byte ranks above them all.
+var letterRank = func() (r [256]uint8) {
+	for i := range r {
+		r[i] = 27
+	}
+	for i, c := range "etaoinshrdlcumwfgypbvkjxqz" {
+		r[c] = uint8(i + 1)
+	}
+	return r
+}()
 
 // equalFold reports whether ASCII s folded to lower case is p.
 func equalFold(s, p string) bool {
