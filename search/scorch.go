@@ -285,28 +285,20 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 			return false, err
 		}
 		lo, size := s.offsets[i], seg.Count()
-		// The segment's live candidates having every term in the field.
-		local := s.live.Clone()
-		if cands != nil {
-			local.And(cands)
-		}
-		local.RemoveRange(0, lo)
-		local.RemoveRange(lo+size, math.MaxUint32+1)
-		if local.IsEmpty() {
-			continue
-		}
-		local = roaring.AddOffset64(local, -int64(lo))
 		dict, err := seg.Dictionary(field)
 		if err != nil {
 			return false, err
 		}
+		// The segment's live candidates having every term in the field,
+		// numbered in the segment.
+		var local *roaring.Bitmap
 		for _, t := range terms {
 			pl, err := dict.PostingsList([]byte(t), nil, nil)
 			if err != nil {
 				return false, err
 			}
 			if pl == nil || pl.Count() == 0 {
-				local.Clear()
+				local = nil
 				break
 			}
 			o, isOrer := pl.(postingsOrer)
@@ -315,14 +307,27 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 			}
 			bm := roaring.New()
 			o.OrInto(bm)
-			local.And(bm)
+			if local == nil {
+				local = bm
+			} else {
+				local.And(bm)
+			}
 			if local.IsEmpty() {
 				break
 			}
 		}
-		if local.IsEmpty() {
+		if local == nil || local.IsEmpty() {
 			continue
 		}
+		global := roaring.AddOffset64(local, int64(lo))
+		global.And(s.live)
+		if cands != nil {
+			global.And(cands)
+		}
+		if global.IsEmpty() {
+			continue
+		}
+		local = roaring.AddOffset64(global, -int64(lo))
 		var except *roaring.Bitmap
 		if ex := roaring.Flip(local, 0, size); !ex.IsEmpty() {
 			except = ex
