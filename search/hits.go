@@ -54,11 +54,16 @@ func (e *Engine) cardHits(ctx context.Context, p *plan, page []uint32) ([]Hit, e
 }
 
 // storedHits returns the hits of scored documents, read from their stored
-// incidents and highlighted, on up to GOMAXPROCS goroutines. The context
+// incidents and highlighted (in the fields whose postings hold a query
+// term: pageFields), on up to GOMAXPROCS goroutines. The context
 // is checked before each hit.
 func (e *Engine) storedHits(ctx context.Context, p *plan, page []scored) ([]Hit, error) {
 	hits := make([]Hit, len(page))
 	errs := make([]error, len(page))
+	pf, err := e.pageFields(p.terms, page)
+	if err != nil {
+		return nil, err
+	}
 	one := func(i int) {
 		if errs[i] = ctx.Err(); errs[i] != nil {
 			return
@@ -68,7 +73,7 @@ func (e *Engine) storedHits(ctx context.Context, p *plan, page []scored) ([]Hit,
 			errs[i] = err
 			return
 		}
-		hits[i] = e.hitOf(in, page[i].score, p.terms)
+		hits[i] = e.hitOf(in, page[i].score, pf.narrow(in, page[i].doc))
 	}
 	workers := min(runtime.GOMAXPROCS(0), maxScoreWorkers, len(page)/minParallelHits)
 	if workers <= 1 {

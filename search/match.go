@@ -84,7 +84,8 @@ func (e *Engine) matchSets(ctx context.Context, p *plan, prod producer, base *ro
 
 // textBits returns the documents matching the words of a query: the same set
 // as running textQuery's query, computed from postings bitmaps for single
-// terms and with bleve's searchers for phrases.
+// terms, from their positions for phrases (phrase.go) and with bleve's
+// searchers for prefixes.
 func (e *Engine) textBits(ctx context.Context, pq *parsedQuery) (*roaring.Bitmap, error) {
 	ws, err := e.wordSets(ctx, pq)
 	if err != nil {
@@ -99,6 +100,9 @@ func (e *Engine) clauseBits(ctx context.Context, c clause) (*roaring.Bitmap, err
 	q := e.clauseQuery(c)
 	if q == nil {
 		return nil, nil
+	}
+	if bm, ok, err := e.phraseBits(ctx, c); ok || err != nil {
+		return bm, err
 	}
 	terms := e.analyze(c.text)
 	if c.prefix || len(terms) != 1 || e.segs == nil {

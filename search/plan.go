@@ -17,6 +17,7 @@ type plan struct {
 	n        *normalized
 	text     query.Query // nil without words
 	tree     *snode      // the words as a scoring tree; nil when postings cannot score them (see scoreTree)
+	phrases  *pnode      // the words with phrases as a scoring tree; nil when tree is not, or postings cannot score them (see phraseTree)
 	filters  map[string][]string
 	excluded map[string][]string // negated inline filters
 	dateQ    query.Query         // nil without a date range
@@ -72,6 +73,9 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 		return nil, err
 	}
 	p.tree = e.scoreTree(n.parsed)
+	if p.tree == nil {
+		p.phrases = e.phraseTree(n.parsed)
+	}
 	p.terms = e.highlightTerms(n.parsed)
 	return p, nil
 }

@@ -30,6 +30,9 @@ const (
 	// producerSearcher runs bleve's scored searcher and keeps the best
 	// matches (relevance.go).
 	producerSearcher
+	// producerPhrases scores the matches from the postings and their
+	// positions, for words with phrases (phrase.go).
+	producerPhrases
 )
 
 func (p producer) String() string {
@@ -40,6 +43,8 @@ func (p producer) String() string {
 		return "postings"
 	case producerSearcher:
 		return "searcher"
+	case producerPhrases:
+		return "phrases"
 	}
 	return "reference"
 }
@@ -53,7 +58,9 @@ func (p producer) String() string {
 //  3. Relevance, with words the postings can score (plain words, OR,
 //     field scopes, exclusions: the plan has a scoring tree):
 //     producerPostings.
-//  4. Relevance otherwise (phrases, prefixes, only stop words, no words):
+//  4. Relevance, with words and phrases the postings can score (the plan
+//     has a phrase tree): producerPhrases.
+//  5. Relevance otherwise (prefixes, only stop words, no words):
 //     producerSearcher. When the words are the whole request, its one
 //     scored pass also gives the matches (see Search).
 func (e *Engine) producerFor(p *plan) producer {
@@ -64,6 +71,8 @@ func (e *Engine) producerFor(p *plan) producer {
 		return producerOrder
 	case p.tree != nil:
 		return producerPostings
+	case p.phrases != nil:
+		return producerPhrases
 	}
 	return producerSearcher
 }
@@ -116,10 +125,13 @@ func (e *Engine) matchOrder(ctx context.Context, p *plan, prod producer, matched
 }
 
 // best returns the k best matches by relevance from a scoring producer
-// (postings or searcher), best first.
+// (postings, phrases or searcher), best first.
 func (e *Engine) best(ctx context.Context, p *plan, prod producer, matched *roaring.Bitmap, k int) ([]scored, error) {
 	if prod == producerPostings {
 		return e.score(ctx, p, p.tree, matched, k)
+	}
+	if prod == producerPhrases {
+		return e.scorePhrases(ctx, p, matched, k)
 	}
 	sc, err := e.scanSearcher(ctx, p, k, false)
 	if err != nil {

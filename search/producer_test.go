@@ -44,7 +44,7 @@ func TestProducerFor(t *testing.T) {
 		{Request{Query: "software failure"}, producerPostings},
 		{Request{Query: "ransomware OR malware -school", From: "2012"}, producerPostings},
 		{Request{Query: "title:boeing causes:sensor", Filters: map[string][]string{"domain": {"finance"}}}, producerPostings}, // firmware has a synonym of two words, a phrase
-		{Request{Query: `"wake word"`}, producerSearcher},
+		{Request{Query: `"wake word"`}, producerPhrases},
 		{Request{Query: "recor*"}, producerPostings}, // its completions are plain words
 		{Request{Query: "the"}, producerSearcher},
 		{Request{Sort: SortRelevance}, producerSearcher},

@@ -262,3 +262,177 @@ const (
 	scoreCacheBits = 10
 	scoreCacheSize = 1 << scoreCacheBits
 )
+
+// phrasePostings calls fn, in ascending document order, for each live
+// document of cands (nil: every live document) in which terms occur in
+// field one after the other: terms[i] at position p+offs[i] for some p
+// (offs ascending from 0; a gap is a stop word left out). fn receives each
+// term's frequency in the field and the field's norm, in slices it must
+// not keep. ok is false, and fn may have been called, when a segment
+// cannot give postings bitmaps or a location has array positions (the
+// mapping indexes no prose field as an array): the caller must then ask
+// bleve's phrase searcher.
+func (s *segments) phrasePostings(ctx context.Context, field string, terms []string, offs []uint64, cands *roaring.Bitmap,
+	fn func(d uint32, freqs []uint64, norm float64)) (ok bool, err error) {
+	n := len(terms)
+	its := make([]segment.PostingsIterator, n)
+	pos := make([][]uint64, n)
+	at := make([]int, n)
+	freqs := make([]uint64, n)
+	tk := ticker{ctx: ctx}
+	for i, seg := range s.segs {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		lo, size := s.offsets[i], seg.Count()
+		dict, err := seg.Dictionary(field)
+		if err != nil {
+			return false, err
+		}
+		// The segment's live candidates having every term in the field,
+		// numbered in the segment.
+		var local *roaring.Bitmap
+		for _, t := range terms {
+			pl, err := dict.PostingsList([]byte(t), nil, nil)
+			if err != nil {
+				return false, err
+			}
+			if pl == nil || pl.Count() == 0 {
+				local = nil
+				break
+			}
+			o, isOrer := pl.(postingsOrer)
+			if !isOrer {
+				return false, nil
+			}
+			bm := roaring.New()
+			o.OrInto(bm)
+			if local == nil {
+				local = bm
+			} else {
+				local.And(bm)
+			}
+			if local.IsEmpty() {
+				break
+			}
+		}
+		if local == nil || local.IsEmpty() {
+			continue
+		}
+		global := roaring.AddOffset64(local, int64(lo))
+		global.And(s.live)
+		if cands != nil {
+			global.And(cands)
+		}
+		if global.IsEmpty() {
+			continue
+		}
+		local = roaring.AddOffset64(global, -int64(lo))
+		var except *roaring.Bitmap
+		if ex := roaring.Flip(local, 0, size); !ex.IsEmpty() {
+			except = ex
+		}
+		for j, t := range terms {
+			pl, err := dict.PostingsList([]byte(t), except, nil)
+			if err != nil {
+				return false, err
+			}
+			its[j] = pl.Iterator(true, true, true, nil)
+		}
+		// Every iterator visits exactly the documents of local, in order.
+		for {
+			if err := tk.tick(); err != nil {
+				return false, err
+			}
+			p0, err := its[0].Next()
+			if err != nil {
+				return false, err
+			}
+			if p0 == nil {
+				break
+			}
+			d, norm := p0.Number(), p0.Norm()
+			for j, it := range its {
+				p := p0
+				if j > 0 {
+					if p, err = it.Next(); err != nil {
+						return false, err
+					}
+					if p == nil || p.Number() != d {
+						return false, fmt.Errorf("search: postings of %q and %q in %s out of step", terms[0], terms[j], field)
+					}
+				}
+				freqs[j] = p.Frequency()
+				pos[j] = pos[j][:0]
+				for _, l := range p.Locations() {
+					if len(l.ArrayPositions()) > 0 {
+						return false, nil
+					}
+					pos[j] = append(pos[j], l.Pos())
+				}
+			}
+			if phraseAt(pos, offs, at) {
+				fn(uint32(lo+d), freqs, norm)
+			}
+		}
+	}
+	return true, nil
+}
+
+// termDocs returns the documents of docs (live document numbers in
+// ascending order, a page of them) having term in field.
+func (s *segments) termDocs(field, term string, docs []uint32) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	for i, seg := range s.segs {
+		lo, size := s.offsets[i], seg.Count()
+		// The documents in this segment: docs[from:to].
+		from := sort.Search(len(docs), func(j int) bool { return uint64(docs[j]) >= lo })
+		to := sort.Search(len(docs), func(j int) bool { return uint64(docs[j]) >= lo+size })
+		if from == to {
+			continue
+		}
+		dict, err := seg.Dictionary(field)
+		if err != nil {
+			return nil, err
+		}
+		pl, err := dict.PostingsList([]byte(term), nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		if pl == nil || pl.Count() == 0 {
+			continue
+		}
+		if o, ok := pl.(postingsOrer); ok {
+			bm := roaring.New()
+			o.OrInto(bm)
+			for _, d := range docs[from:to] {
+				if bm.Contains(uint32(uint64(d) - lo)) {
+					out.Add(d)
+				}
+			}
+			continue
+		}
+		it := pl.Iterator(false, false, false, nil)
+		// Advance consumes the posting it returns: the last one is kept
+		// for the documents before it.
+		var next uint64
+		have := false
+		for _, d := range docs[from:to] {
+			local := uint64(d) - lo
+			if !have || next < local {
+				p, err := it.Advance(local)
+				if err != nil {
+					return nil, err
+				}
+				if p == nil {
+					break
+				}
+				next, have = p.Number(), true
+			}
+			if next == local {
+				out.Add(d)
+			}
+		}
+	}
+	return out, nil
+}
