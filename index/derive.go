@@ -36,6 +36,7 @@ type derivation struct {
 	prev    string // the generation derived from
 	prevMan Manifest
 	table   *sourceTable // prev's table, changed in place
+	indexed int          // documents indexed so far
 	tmp     string       // "" once installed
 	bi      bleve.Index  // nil once closed
 	unwatch func()
@@ -169,20 +170,39 @@ func (d *derivation) storedHash(id string) (hash uint64, ok bool, err error) {
 	return hash, ok, nil
 }
 
-// apply indexes docs (by id) and deletes the ids of del in one batch, which
-// bleve applies whole or not at all, and waits until it is on disk.
-func (d *derivation) apply(ctx context.Context, docs map[string]map[string]any, del []string) error {
-	b := d.bi.NewBatch()
-	for _, id := range del {
-		b.Delete(id)
+// index adds docs to the derived index in one batch, without waiting for
+// the disk: the generation becomes durable and current as a whole, in
+// finish, so an update may index its documents in as many batches as its
+// memory needs.
+func (d *derivation) index(docs map[string]map[string]any) error {
+	if len(docs) == 0 {
+		return nil
 	}
+	b := d.bi.NewBatch()
 	for id, doc := range docs {
 		if err := b.Index(id, doc); err != nil {
 			return fmt.Errorf("index: %s: %w", id, err)
 		}
+		delete(d.table.gone, id)
 	}
-	if err := d.bi.Batch(b); err != nil {
+	d.indexed += len(docs)
+	return d.bi.Batch(b)
+}
+
+// apply indexes docs (by id) and deletes the ids of del, and waits until
+// everything is on disk.
+func (d *derivation) apply(ctx context.Context, docs map[string]map[string]any, del []string) error {
+	if err := d.index(docs); err != nil {
 		return err
+	}
+	if len(del) > 0 {
+		b := d.bi.NewBatch()
+		for _, id := range del {
+			b.Delete(id)
+		}
+		if err := d.bi.Batch(b); err != nil {
+			return err
+		}
 	}
 	return persist(ctx, d.bi)
 }

@@ -82,7 +82,8 @@ func Update(ctx context.Context, dir string, paths []string, opts UpdateOptions)
 		return u.st, fmt.Errorf("%d reports rejected in strict mode; the index is unchanged", u.st.Rejected)
 	}
 	del := u.missing()
-	if len(u.docs) == 0 && len(del) == 0 {
+	// A generation without a table gets one, even when nothing changed.
+	if len(u.docs) == 0 && len(del) == 0 && d.indexed == 0 && d.table.known {
 		u.st.Count = d.prevMan.Count
 		u.st.Elapsed = time.Since(start)
 		return u.st, nil
@@ -106,9 +107,6 @@ func (d *derivation) commit(ctx context.Context, docs map[string]map[string]any,
 		delete(d.table.docs, id)
 		d.table.gone[id] = now
 	}
-	for id := range docs {
-		delete(d.table.gone, id)
-	}
 	// An update indexes few documents: the garbage collector's default
 	// target is kept (a build relaxes it).
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -123,7 +121,8 @@ type updater struct {
 	d    *derivation
 	opts UpdateOptions
 	st   UpdateStats
-	docs map[string]map[string]any // to index, by id
+	docs map[string]map[string]any // to index, by id (flushed in batches)
+	text int64                     // stored bytes of docs
 	from map[string]string         // "file:line" of each id read
 	// reread lists the files read (absolute), gone the files of the table
 	// under the paths that no longer exist, bad the files with a rejected
@@ -262,6 +261,14 @@ func (u *updater) record(r Record, file string) error {
 		u.st.Added++
 	}
 	u.docs[in.ID] = doc
+	u.text += int64(len(doc[FieldStored].(string)))
+	if len(u.docs) >= defaultBatchSize || u.text >= maxBatchText {
+		// Memory stays bounded however much changed.
+		u.text = 0
+		err := u.d.index(u.docs)
+		u.docs = map[string]map[string]any{}
+		return err
+	}
 	return nil
 }
 
