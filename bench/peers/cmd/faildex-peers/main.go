@@ -123,6 +123,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "corpus seed")
 	reps := flag.Int("reps", 200, "timed repetitions per class (fewer for slow classes: at most about 20 s each)")
 	flag.BoolVar(&reload, "rebuild", false, "load sphinx and xapian anew even when a load of this corpus is kept")
+	flag.StringVar(&sphinxRanker, "sphinx-ranker", sphinxRanker, "Sphinx's ranker for word queries (proximity_bm25, bm25, none, ...)")
 	engines := flag.String("engines", "sphinx,xapian,bleve_naive,sqlite_fts5,pg_fts,pg_naive", "engines to run")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -140,6 +140,7 @@ func openXapian(ctx context.Context, dir string, seed uint64, n int, load func()
 	x := &xapian{stderr: &lockedBuffer{}}
 	x.cmd = exec.Command(py, script, db)
 	x.cmd.Stderr = x.stderr
+	dieWithParent(x.cmd)
 	if x.in, err = x.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
