@@ -153,8 +153,10 @@ type Stats struct {
 	Mean   float64 `json:"mean_ms"`
 	// CPU is the process's CPU time per request (user+system, all
 	// goroutines, garbage collection included), in milliseconds: unlike
-	// latency, it hardly depends on what else the machine is running. 0 when
-	// the work is done in another process (PostgreSQL).
+	// latency, it hardly depends on what else the machine is running. When
+	// another process answers, it is that process's, from /proc: the faildex
+	// server's over HTTP, searchd's, Xapian's Python process's; 0 for
+	// PostgreSQL, whose backends are not measured.
 	CPU   float64 `json:"cpu_ms,omitempty"`
 	Total uint64  `json:"total"` // matching reports (or exported, or suggested incidents)
 	// Counts fingerprints the facet counts, for agreement checks.
