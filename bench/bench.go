@@ -51,8 +51,10 @@ type Class struct {
 	similarID                  string // Similar's top hit, found before timing
 }
 
-// explore reports whether the class is one of the exploring requests,
+// Exploring reports whether the class is one of the exploring requests,
 // which the peers do not answer.
+func (c Class) Exploring() bool { return c.explore() }
+
 func (c Class) explore() bool {
 	return c.Rows != "" || c.Similar != nil || c.FacetCategory != ""
 }
@@ -131,6 +133,12 @@ type Config struct {
 	Rebuild bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Serve is the command that starts a faildex server ("faildex serve"),
+	// for RunHTTP, which adds --index and --addr.
+	Serve []string
+	// PeerEngines, comma-separated, limits RunPeers to these engines
+	// (empty: every engine).
+	PeerEngines string
 }
 
 // Stats of one class on one engine.
@@ -145,8 +153,10 @@ type Stats struct {
 	Mean   float64 `json:"mean_ms"`
 	// CPU is the process's CPU time per request (user+system, all
 	// goroutines, garbage collection included), in milliseconds: unlike
-	// latency, it hardly depends on what else the machine is running. 0 when
-	// the work is done in another process (PostgreSQL).
+	// latency, it hardly depends on what else the machine is running. When
+	// another process answers, it is that process's, from /proc: the faildex
+	// server's over HTTP, searchd's, Xapian's Python process's; 0 for
+	// PostgreSQL, whose backends are not measured.
 	CPU   float64 `json:"cpu_ms,omitempty"`
 	Total uint64  `json:"total"` // matching reports (or exported, or suggested incidents)
 	// Counts fingerprints the facet counts, for agreement checks.
@@ -158,26 +168,29 @@ type Stats struct {
 
 // Report is one benchmark run at one corpus size.
 type Report struct {
-	N            int       `json:"n"`
-	Seed         uint64    `json:"seed"`
-	CorpusBytes  int64     `json:"corpus_bytes"` // report files
-	TextBytes    int64     `json:"text_bytes"`   // prose fields and rationales
-	Built        bool      `json:"built"`        // the index was built in this run
-	BuildSeconds float64   `json:"build_seconds"`
-	BuildRSSMB   float64   `json:"build_peak_rss_mb"`
-	BuildCPU     float64   `json:"build_cpu_seconds"` // user+system CPU time of the build
-	LoadAvg      float64   `json:"load_average"`      // the machine's 1-minute load average at the start`
-	IndexBytes   int64     `json:"index_bytes"`
-	OpenSeconds  float64   `json:"open_first_query_seconds"`
-	PeakRSSMB    float64   `json:"peak_rss_mb"`
-	Throughput   float64   `json:"mixed_requests_per_second"`
-	Stats        []Stats   `json:"stats"`
-	Peers        []Stats   `json:"peers,omitempty"`
-	PeersWhen    time.Time `json:"peers_when,omitempty"`
-	PeerInfo     []string  `json:"peer_info,omitempty"`
-	When         time.Time `json:"when"`
-	GoMaxProcs   int       `json:"gomaxprocs"`
-	Fingerprint  string    `json:"corpus_fingerprint"`
+	N            int        `json:"n"`
+	Seed         uint64     `json:"seed"`
+	CorpusBytes  int64      `json:"corpus_bytes"` // report files
+	TextBytes    int64      `json:"text_bytes"`   // prose fields and rationales
+	Built        bool       `json:"built"`        // the index was built in this run
+	BuildSeconds float64    `json:"build_seconds"`
+	BuildRSSMB   float64    `json:"build_peak_rss_mb"`
+	BuildCPU     float64    `json:"build_cpu_seconds"` // user+system CPU time of the build
+	LoadAvg      float64    `json:"load_average"`      // the machine's 1-minute load average at the start`
+	IndexBytes   int64      `json:"index_bytes"`
+	OpenSeconds  float64    `json:"open_first_query_seconds"`
+	PeakRSSMB    float64    `json:"peak_rss_mb"`
+	Throughput   float64    `json:"mixed_requests_per_second"`
+	Stats        []Stats    `json:"stats"`
+	HTTP         []Stats    `json:"http,omitempty"` // faildex over HTTP (RunHTTP)
+	HTTPInfo     []string   `json:"http_info,omitempty"`
+	Peers        []Stats    `json:"peers,omitempty"`
+	PeerLoads    []PeerLoad `json:"peer_loads,omitempty"`
+	PeersWhen    time.Time  `json:"peers_when,omitempty"`
+	PeerInfo     []string   `json:"peer_info,omitempty"`
+	When         time.Time  `json:"when"`
+	GoMaxProcs   int        `json:"gomaxprocs"`
+	Fingerprint  string     `json:"corpus_fingerprint"`
 }
 
 // BuildMBps is the build speed in MB of report files per second.
@@ -501,71 +514,4 @@ func mixed(ctx context.Context, eng *search.Engine, d time.Duration) (float64, e
 		return 0, err
 	}
 	return float64(n.Load()) / d.Seconds(), nil
-}
-
-// Table writes the report as a text table.
-func (r *Report) Table(w io.Writer) {
-	fmt.Fprintf(w, "faildex bench: %d reports (%.0f MB of report files, %.0f MB of text fields), seed %d, GOMAXPROCS %d, load average %.1f, %s\n",
-		r.N, float64(r.CorpusBytes)/1e6, float64(r.TextBytes)/1e6, r.Seed, r.GoMaxProcs, r.LoadAvg, r.When.Format(time.RFC3339))
-	if r.BuildSeconds > 0 {
-		reused := ""
-		if !r.Built {
-			reused = " (index reused; figures of its build)"
-		}
-		fmt.Fprintf(w, "build: %.1f s, %.1f MB/s of report files, %.0f CPU-s (%.1f MB per CPU-second), peak RSS %.0f MB%s\n",
-			r.BuildSeconds, r.BuildMBps(), r.BuildCPU, float64(r.CorpusBytes)/1e6/max(r.BuildCPU, 1e-9), r.BuildRSSMB, reused)
-	}
-	fmt.Fprintf(w, "index: %.1f MB, %.2fx the report files", float64(r.IndexBytes)/1e6, float64(r.IndexBytes)/float64(r.CorpusBytes))
-	if r.TextBytes > 0 {
-		fmt.Fprintf(w, ", %.2fx the text fields", float64(r.IndexBytes)/float64(r.TextBytes))
-	}
-	fmt.Fprintf(w, "\nopen + first query: %.2f s; mixed requests (4 goroutines): %.0f/s; peak RSS %.0f MB\n\n",
-		r.OpenSeconds, r.Throughput, r.PeakRSSMB)
-	peers := map[string]map[string]Stats{}
-	var names []string
-	for _, s := range r.Peers {
-		if peers[s.Engine] == nil {
-			peers[s.Engine] = map[string]Stats{}
-			names = append(names, s.Engine)
-		}
-		peers[s.Engine][s.Class] = s
-	}
-	fmt.Fprintf(w, "%-15s %8s %9s %9s %9s %9s", "class", "hits", "p50 ms", "p95 ms", "p99 ms", "cpu ms")
-	for _, n := range names {
-		fmt.Fprintf(w, " %16s", n+" p50")
-	}
-	if len(names) > 0 {
-		fmt.Fprintf(w, " %8s", "speedup")
-	}
-	fmt.Fprintln(w)
-	for _, s := range r.Stats {
-		fmt.Fprintf(w, "%-15s %8d %9.3f %9.3f %9.3f %9.3f", s.Class, s.Total, s.P50, s.P95, s.P99, s.CPU)
-		best := 0.0
-		for _, n := range names {
-			p, ok := peers[n][s.Class]
-			if !ok {
-				fmt.Fprintf(w, " %16s", "-")
-				continue
-			}
-			fmt.Fprintf(w, " %16.3f", p.P50)
-			if best == 0 || p.P50 < best {
-				best = p.P50
-			}
-		}
-		if len(names) > 0 {
-			if best > 0 && s.P50 > 0 {
-				fmt.Fprintf(w, " %7.1fx", best/s.P50)
-			} else {
-				fmt.Fprintf(w, " %8s", "-")
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	if len(r.PeerInfo) > 0 {
-		fmt.Fprintln(w)
-		for _, l := range r.PeerInfo {
-			fmt.Fprintln(w, l)
-		}
-	}
-	fmt.Fprintf(w, "\nlatency: engine.Search plus JSON encoding of the result, in process; cpu: CPU time per request; speedup: best peer p50 / faildex p50\n")
 }

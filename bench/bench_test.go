@@ -3,6 +3,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,6 +46,20 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	checkReading(t, cfg)
+	// Over HTTP, a faildex server started on the same index answers every
+	// search and suggest class as the engine did in process.
+	cfg.Serve = []string{buildFaildex(t), "serve"}
+	if err := RunHTTP(context.Background(), cfg, rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.HTTP) == 0 || len(rep.HTTPInfo) != len(rep.HTTP) {
+		t.Fatalf("%d classes over HTTP, %d agreement lines", len(rep.HTTP), len(rep.HTTPInfo))
+	}
+	for _, l := range rep.HTTPInfo {
+		if !strings.HasPrefix(l, "agree ") {
+			t.Errorf("over HTTP: %s", l)
+		}
+	}
 	// A second run reuses the corpus and the index.
 	rep2, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -55,7 +71,7 @@ func TestSmoke(t *testing.T) {
 	var table, svg bytes.Buffer
 	rep.Table(&table)
 	WriteSVG(&svg, []*Report{rep})
-	if !strings.Contains(table.String(), "landing") || !strings.HasPrefix(svg.String(), "<svg") {
+	if !strings.Contains(table.String(), "landing") || !strings.Contains(table.String(), "http p50") || !strings.HasPrefix(svg.String(), "<svg") {
 		t.Errorf("table or plot incomplete:\n%s", table.String())
 	}
 }
@@ -100,4 +116,15 @@ func checkReading(t *testing.T, cfg Config) {
 	if len(sg.Completions) == 0 || len(sg.Incidents) == 0 {
 		t.Errorf("suggestions for %q: %d completions, %d incidents", Unfinished, len(sg.Completions), len(sg.Incidents))
 	}
+}
+
+// buildFaildex builds the faildex binary for the test.
+func buildFaildex(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "faildex")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/faildex").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building faildex: %v\n%s", err, out)
+	}
+	return bin
 }

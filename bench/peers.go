@@ -13,14 +13,38 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/faildex/faildex/index"
 )
 
 // PeerOutput is what the peers program (bench/peers) prints on stdout: the
 // stats of every class on every peer engine, and notes (setup, agreement
 // checks) to print under the table.
 type PeerOutput struct {
-	Stats []Stats  `json:"stats"`
-	Info  []string `json:"info"`
+	Stats []Stats    `json:"stats"`
+	Loads []PeerLoad `json:"loads,omitempty"`
+	Info  []string   `json:"info"`
+}
+
+// PeerLoad is how a peer engine took in the corpus.
+type PeerLoad struct {
+	Engine string `json:"engine"`
+	// Seconds is the engine's own loading (its indexer or inserts, from
+	// reports faildex's reader has already parsed), CPUSeconds the CPU time
+	// of the process that did it; both 0 when an earlier load was reused.
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	Bytes      int64   `json:"bytes"`       // report files taken in
+	IndexBytes int64   `json:"index_bytes"` // the engine's files on disk
+	Note       string  `json:"note,omitempty"`
+}
+
+// MBps is the load speed in MB of report files per second.
+func (l PeerLoad) MBps() float64 {
+	if l.Seconds == 0 {
+		return 0
+	}
+	return float64(l.Bytes) / 1e6 / l.Seconds
 }
 
 // PeersProgram finds the peers program: $FAILDEX_PEERS, faildex-peers next
@@ -58,6 +82,12 @@ func RunPeers(ctx context.Context, cfg Config, rep *Report) error {
 	}
 	args := append(prog[1:], "--dir", dir, "--n", strconv.Itoa(cfg.N), "--seed", strconv.FormatUint(cfg.Seed, 10),
 		"--reps", strconv.Itoa(cfg.Reps))
+	if cfg.Rebuild {
+		args = append(args, "--rebuild")
+	}
+	if cfg.PeerEngines != "" {
+		args = append(args, "--engines", cfg.PeerEngines)
+	}
 	cmd := exec.CommandContext(ctx, prog[0], args...)
 	// On cancellation, let the peers program stop its PostgreSQL cluster.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -76,7 +106,7 @@ func RunPeers(ctx context.Context, cfg Config, rep *Report) error {
 	if err := json.Unmarshal(out.Bytes(), &po); err != nil {
 		return fmt.Errorf("bench: peers output: %w", err)
 	}
-	rep.Peers, rep.PeersWhen = po.Stats, time.Now().UTC()
+	rep.Peers, rep.PeerLoads, rep.PeersWhen = po.Stats, po.Loads, time.Now().UTC()
 	rep.PeerInfo = append(po.Info, Agreement(rep.Stats, po.Stats)...)
 	return nil
 }
@@ -116,7 +146,9 @@ func Agreement(ours, peers []Stats) []string {
 			keys[k] = true
 		}
 		for k := range o.Counts {
-			keys[k] = true
+			if peerFacet(k) {
+				keys[k] = true
+			}
 		}
 		var sorted []string
 		for k := range keys {
@@ -140,6 +172,15 @@ func Agreement(ours, peers []Stats) []string {
 	return out
 }
 
+// peerFacet reports whether a count of faildex's is one the peers count
+// too: the 16 categories and the years, not the organisation facets, which
+// come from faildex's gazetteer.
+func peerFacet(key string) bool {
+	f, _, _ := strings.Cut(key, "=")
+	_, ok := index.LookupCategory(f)
+	return ok || f == "year"
+}
+
 // LoadResult reads one result file.
 func LoadResult(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
@@ -160,7 +201,7 @@ func KeepPeers(rep, old *Report) {
 	if when.IsZero() {
 		when = old.When
 	}
-	rep.Peers, rep.PeersWhen = old.Peers, when
+	rep.Peers, rep.PeerLoads, rep.PeersWhen = old.Peers, old.PeerLoads, when
 	rep.PeerInfo = []string{fmt.Sprintf("peers: results of %s, kept from an earlier run", when.Format(time.RFC3339))}
 	for _, l := range old.PeerInfo {
 		if !strings.HasPrefix(l, "agree") && !strings.HasPrefix(l, "differ") && !strings.HasPrefix(l, "DISAGREE") && !strings.HasPrefix(l, "peers: results of") {

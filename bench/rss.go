@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -59,3 +61,35 @@ func loadAverage() float64 {
 	x, _ := strconv.ParseFloat(f[0], 64)
 	return x
 }
+
+// ProcCPUSeconds returns the user and system CPU time another process has
+// used, all its threads, from /proc/PID/stat (in clock ticks of 10 ms: a
+// figure per request is only meaningful over many requests).
+func ProcCPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// count the fields after its closing parenthesis. utime and stime
+	// are fields 14 and 15.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("bench: /proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("bench: /proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("bench: /proc/%d/stat: %w", pid, err)
+	}
+	return (ut + st) / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux
+// architecture Go supports.
+const clockTicks = 100

@@ -15,6 +15,8 @@ PEER_SIZES=${PEER_SIZES:-$SIZES}
 OUT=${OUT:-${TMPDIR:-/tmp}/faildex-bench}
 mkdir -p "$OUT"
 bench/setup-postgres.sh
+bench/setup-sphinx.sh
+bench/setup-xapian.sh
 go build -o "$OUT/faildex" ./cmd/faildex
 (cd bench/peers && go build -o "$OUT/faildex-peers" ./cmd/faildex-peers)
 for n in ${SIZES//,/ }; do

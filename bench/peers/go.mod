@@ -6,11 +6,17 @@ require (
 	github.com/blevesearch/bleve/v2 v2.6.1
 	github.com/blevesearch/bleve_index_api v1.4.1
 	github.com/faildex/faildex v0.0.0
+	// SphinxQL (searchd 2.2.11's MySQL protocol) for the sphinx peer: v1.10.1
+	// and v1.9.3 both connect, run FACET batches with multiStatements and
+	// read their result sets; the newer is pinned. Queries carry no
+	// arguments, so nothing is prepared (searchd cannot prepare).
+	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	modernc.org/sqlite v1.61.1
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/RoaringBitmap/roaring/v2 v2.30.0 // indirect
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
 	github.com/blevesearch/geo v0.2.6 // indirect

@@ -13,9 +13,11 @@ import (
 )
 
 func runBench(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "bench", "[--n N[,N...]] [--peers] [--out DIR] [--reps R]")
+	fs := newFlags(env, "bench", "[--n N[,N...]] [--peers] [--http=false] [--out DIR] [--reps R]")
 	ns := fs.String("n", "10000", "corpus sizes, comma-separated (e.g. 1000,10000,50000,100000)")
-	peers := fs.Bool("peers", false, "also measure PostgreSQL, SQLite FTS5 and plain bleve (needs the faildex-peers program; see bench/peers)")
+	peers := fs.Bool("peers", false, "also measure Sphinx, Xapian, PostgreSQL, SQLite FTS5 and plain bleve (needs the faildex-peers program and bench/setup-*.sh; see bench/peers)")
+	engines := fs.String("peer-engines", "", "with --peers, only these engines, comma-separated (sphinx,xapian,bleve_naive,sqlite_fts5,pg_fts,pg_naive)")
+	overHTTP := fs.Bool("http", true, "also time faildex over HTTP: a server started on 127.0.0.1 on the same index")
 	out := fs.String("out", "bench-out", "work directory: corpora, indexes and results are kept here and reused")
 	reps := fs.Int("reps", 200, "timed repetitions per query class")
 	seed, corpus := corpusFlags(fs)
@@ -39,11 +41,24 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
+	var serve []string
+	if *overHTTP {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("bench: --http needs this program's path: %w", err)
+		}
+		serve = []string{exe, "serve"}
+	}
 	for _, n := range sizes {
-		cfg := bench.Config{N: n, Seed: *seed, Dir: *out, Corpus: *corpus, Reps: *reps, Rebuild: *rebuild, Log: env.Stderr}
+		cfg := bench.Config{N: n, Seed: *seed, Dir: *out, Corpus: *corpus, Reps: *reps, Rebuild: *rebuild, Log: env.Stderr, Serve: serve, PeerEngines: *engines}
 		rep, err := bench.Run(ctx, cfg)
 		if err != nil {
 			return err
+		}
+		if *overHTTP {
+			if err := bench.RunHTTP(ctx, cfg, rep); err != nil {
+				return err
+			}
 		}
 		resultFile := filepath.Join(*out, fmt.Sprintf("result-n%d.json", n))
 		if *peers {

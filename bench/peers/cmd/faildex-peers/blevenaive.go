@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -122,6 +123,9 @@ func (b *bleveNaive) textQuery(c bench.Class) query.Query {
 	text, phrase := words(c)
 	if text == "" {
 		return nil
+	}
+	if set := widened(c); set != nil {
+		text = strings.Join(set, " ") // a match query is the OR of its words
 	}
 	var alts []query.Query
 	for _, f := range index.ProseFields() {

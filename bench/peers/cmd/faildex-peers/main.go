@@ -9,11 +9,17 @@
 //   - sqlite_fts5: SQLite FTS5 (modernc.org/sqlite, pure Go), facet counts
 //     with GROUP BY over json_each;
 //   - bleve_naive: bleve with its own facets (no bitmaps), hits decoded
-//     from the stored JSON: faildex before its optimisations.
+//     from the stored JSON: faildex before its optimisations;
+//   - sphinx: Sphinx 2.2, a private searchd on 127.0.0.1 queried over
+//     SphinxQL, FACET clauses for the counts (sphinx.go);
+//   - xapian: Xapian 1.4 through Debian's python3-xapian, driven from a
+//     small Python program (xapian_peer.py) over a pipe, ValueCountMatchSpy
+//     for the counts (xapian.go).
 //
 // PostgreSQL runs as a throwaway cluster (initdb, pg_ctl) in a temporary
 // directory on 127.0.0.1, as the postgres user when run as root; see
-// ../../setup-postgres.sh for installing it.
+// ../../setup-postgres.sh for installing it, and ../../setup-sphinx.sh and
+// ../../setup-xapian.sh for the other two.
 package main
 
 import (
@@ -25,6 +31,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,12 +52,79 @@ type peer interface {
 	Close() error
 }
 
+// Optional abilities of a peer.
+type (
+	// chooser decides which classes the peer answers; without it, a peer
+	// answers every search class but those reading what people type
+	// (typos, completions, synonyms), which are faildex's own.
+	chooser interface{ Supports(c bench.Class) bool }
+	// cpuMeter measures the CPU time of the process that answers, when it
+	// is not this one (searchd, the Python process).
+	cpuMeter interface{ CPUSeconds() (float64, error) }
+	// loader says how the peer took in the corpus.
+	loader interface{ Load() bench.PeerLoad }
+)
+
+// supports reports whether p answers class c.
+func supports(p peer, c bench.Class) bool {
+	if c.Exploring() {
+		return false
+	}
+	if ch, ok := p.(chooser); ok {
+		return ch.Supports(c)
+	}
+	return !c.Reading
+}
+
+// reload makes the peers that keep their load (sphinx, xapian) load anew.
+var reload bool
+
+// loadStamp is what a kept load was made from and how it went.
+type loadStamp struct {
+	N     int            `json:"n"`
+	Seed  uint64         `json:"seed"`
+	Bytes int64          `json:"bytes"`
+	Load  bench.PeerLoad `json:"load"`
+}
+
+const stampName = "load.json"
+
+// keptLoad returns the figures of a load kept in work of the same corpus.
+func keptLoad(work string, n int, seed uint64, bytes int64) (bench.PeerLoad, bool) {
+	if reload {
+		return bench.PeerLoad{}, false
+	}
+	var st loadStamp
+	b, err := os.ReadFile(filepath.Join(work, stampName))
+	if err != nil || json.Unmarshal(b, &st) != nil || st.N != n || st.Seed != seed || st.Bytes != bytes {
+		return bench.PeerLoad{}, false
+	}
+	st.Load.Note += " (kept from an earlier run; figures of that load)"
+	return st.Load, true
+}
+
+// keepLoad records a finished load in work.
+func keepLoad(work string, n int, seed uint64, l bench.PeerLoad) error {
+	b, _ := json.Marshal(loadStamp{N: n, Seed: seed, Bytes: l.Bytes, Load: l})
+	return os.WriteFile(filepath.Join(work, stampName), b, 0o644)
+}
+
+// errUnsupported is returned for a class a peer has no equivalent of.
+var errUnsupported = errors.New("no equivalent of this class")
+
+// encodeResult writes what a server would send.
+func encodeResult(w io.Writer, out *result) error {
+	return json.NewEncoder(w).Encode(out)
+}
+
 func main() {
 	dir := flag.String("dir", "bench-data", "work directory of 'faildex bench' (corpora are read from it, peer databases kept in it)")
 	n := flag.Int("n", 10000, "reports")
 	seed := flag.Uint64("seed", 1, "corpus seed")
 	reps := flag.Int("reps", 200, "timed repetitions per class (fewer for slow classes: at most about 20 s each)")
-	engines := flag.String("engines", "bleve_naive,sqlite_fts5,pg_fts,pg_naive", "engines to run")
+	flag.BoolVar(&reload, "rebuild", false, "load sphinx and xapian anew even when a load of this corpus is kept")
+	flag.StringVar(&sphinxRanker, "sphinx-ranker", sphinxRanker, "Sphinx's ranker for word queries (proximity_bm25, bm25, none, ...)")
+	engines := flag.String("engines", "sphinx,xapian,bleve_naive,sqlite_fts5,pg_fts,pg_naive", "engines to run")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -105,6 +179,14 @@ func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines 
 		logf("read %d reports in %s", len(ins), time.Since(start).Round(time.Millisecond))
 		return ins, err
 	}
+	corpusBytes := func() ([]index.Incident, int64, error) {
+		ins, err := load()
+		if err != nil {
+			return nil, 0, err
+		}
+		_, b, err := bench.CorpusPaths(bench.CorpusDir(dir, seed), n)
+		return ins, b, err
+	}
 	var pg *postgres
 	defer func() {
 		if pg != nil {
@@ -117,6 +199,10 @@ func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines 
 		var err error
 		start := time.Now()
 		switch name {
+		case "sphinx":
+			p, err = openSphinx(ctx, dir, seed, n, corpusBytes)
+		case "xapian":
+			p, err = openXapian(ctx, dir, seed, n, corpusBytes)
 		case "bleve_naive":
 			p, err = openBleveNaive(ctx, dir, seed, n, load)
 		case "sqlite_fts5":
@@ -142,9 +228,15 @@ func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines 
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out.Info = append(out.Info, fmt.Sprintf("%s: ready in %.1f s (load or reuse)", name, time.Since(start).Seconds()))
+		if l, ok := p.(loader); ok {
+			out.Loads = append(out.Loads, l.Load())
+		}
+		if v, ok := p.(interface{ Version() string }); ok {
+			out.Info = append(out.Info, name+": "+v.Version())
+		}
 		for _, c := range bench.Classes() {
-			if c.Reading {
-				continue // typos, completions and synonyms are faildex's own
+			if !supports(p, c) {
+				continue
 			}
 			st, err := timeClass(ctx, p, c, reps)
 			if err != nil {
@@ -188,7 +280,14 @@ func timeClass(ctx context.Context, p peer, c bench.Class, reps int) (bench.Stat
 		}
 	}
 	d := make([]time.Duration, reps)
-	cpu0 := bench.CPUSeconds()
+	cpu := func() (float64, error) { return bench.CPUSeconds(), nil }
+	if m, ok := p.(cpuMeter); ok {
+		cpu = m.CPUSeconds
+	}
+	cpu0, err := cpu()
+	if err != nil {
+		return st, err
+	}
 	for i := range d {
 		t := time.Now()
 		if _, _, err := p.Run(ctx, c, io.Discard); err != nil {
@@ -196,8 +295,12 @@ func timeClass(ctx context.Context, p peer, c bench.Class, reps int) (bench.Stat
 		}
 		d[i] = time.Since(t)
 	}
+	cpu1, err := cpu()
+	if err != nil {
+		return st, err
+	}
 	if !strings.HasPrefix(p.Name(), "pg_") {
-		st.CPU = (bench.CPUSeconds() - cpu0) * 1000 / float64(reps)
+		st.CPU = (cpu1 - cpu0) * 1000 / float64(reps)
 	}
 	st.Reps = reps
 	st.P50, st.P95, st.P99, st.Mean = bench.Percentiles(d)
@@ -211,6 +314,22 @@ func words(c bench.Class) (text string, phrase bool) {
 		return strings.Trim(q, `"`), true
 	}
 	return q, false
+}
+
+// synonymSets holds the words of the classes that faildex widens with its
+// synonyms, each with its set in search/synonyms.txt as faildex searches
+// it: "down", a stop word of the English analyzer, matches nothing there.
+// Peers search the set's OR, which asks what faildex asks.
+var synonymSets = map[string][]string{
+	bench.Synonym: {"outage", "downtime", "offline", "unavailable", "unavailability", "disruption"},
+}
+
+// widened returns the synonym set of a class's single word, or nil.
+func widened(c bench.Class) []string {
+	if text, phrase := words(c); !phrase {
+		return synonymSets[text]
+	}
+	return nil
 }
 
 // page returns the class's offset and size.
