@@ -82,8 +82,15 @@ func Update(ctx context.Context, dir string, paths []string, opts UpdateOptions)
 		return u.st, fmt.Errorf("%d reports rejected in strict mode; the index is unchanged", u.st.Rejected)
 	}
 	del := u.missing()
-	// A generation without a table gets one, even when nothing changed.
-	if len(u.docs) == 0 && len(del) == 0 && d.indexed == 0 && d.table.known {
+	// A file with a rejected report is read again by the next update, which
+	// reports it again, until it is fixed.
+	for f := range u.bad {
+		delete(d.table.files, f)
+	}
+	// Files read again whose incidents are all unchanged still make a
+	// generation, for the table to record their new state (else they would
+	// be read at every update); and a generation without a table gets one.
+	if len(u.docs) == 0 && len(del) == 0 && d.indexed == 0 && d.table.known && u.st.FilesRead == 0 && len(u.gone) == 0 {
 		u.st.Count = d.prevMan.Count
 		u.st.Elapsed = time.Since(start)
 		return u.st, nil
