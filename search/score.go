@@ -106,6 +106,12 @@ func (n *snode) leaves(out []*sleaf) []*sleaf {
 // prepare computes each leaf's statistics and weight the way bleve's term
 // searchers do.
 func (e *Engine) prepare(ctx context.Context, root *snode) error {
+	return e.prepareModel(ctx, root, true)
+}
+
+// prepareModel is prepare with BM25 (bm25, as the index mapping asks) or
+// with tf-idf, bleve's model when a search is not told the mapping's.
+func (e *Engine) prepareModel(ctx context.Context, root *snode, bm25 bool) error {
 	docCount, err := e.reader.DocCount()
 	if err != nil {
 		return err
@@ -114,7 +120,7 @@ func (e *Engine) prepare(ctx context.Context, root *snode) error {
 	var sumSq float64
 	for _, l := range leaves {
 		var card int
-		if r, ok := e.reader.(bindex.BM25Reader); ok {
+		if r, ok := e.reader.(bindex.BM25Reader); ok && bm25 {
 			if card, err = r.FieldCardinality(l.field); err != nil {
 				return err
 			}

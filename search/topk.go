@@ -98,7 +98,7 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 		// Every match is kept: nothing to prune.
 		return e.scoreAll(ctx, p, root, matched, ranks)
 	}
-	tk, err := e.topK(ctx, p, root, matched, k, ranks)
+	tk, err := e.topK(ctx, p.keys, root, matched, k, ranks)
 	if err != nil {
 		return nil, e.searchErr(err)
 	}
@@ -107,20 +107,11 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 	return best, nil
 }
 
-// topK keeps the best k of matched in a heap; root must be prepared.
-func (e *Engine) topK(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap, k int, ranks []uint32) (*topK, error) {
-	leaves := root.leaves(nil)
-	for i, l := range leaves {
-		l.idx = i
-	}
-	tk := &topK{
-		e: e, ctx: ctx, root: root, leaves: leaves, ranks: ranks, k: k,
-		h:    make(topHeap, 0, k),
-		vals: make([]float64, len(leaves)),
-		hit:  make([]bool, len(leaves)),
-		tick: ticker{ctx: ctx},
-	}
-	for _, t := range p.keys.tiers(matched) {
+// topK keeps the best k of matched in a heap by keys (nil: none), score
+// and ranks (nil: none); root must be prepared.
+func (e *Engine) topK(ctx context.Context, keys *rankKeys, root *snode, matched *roaring.Bitmap, k int, ranks []uint32) (*topK, error) {
+	tk := e.newTopK(ctx, root, k, ranks)
+	for _, t := range keys.tiers(matched) {
 		if tk.full() {
 			// The worst of the k best ranks before every match of this
 			// tier (tiers come best first).
@@ -131,6 +122,21 @@ func (e *Engine) topK(ctx context.Context, p *plan, root *snode, matched *roarin
 		}
 	}
 	return tk, nil
+}
+
+// newTopK returns an empty top-k of root, which must be prepared.
+func (e *Engine) newTopK(ctx context.Context, root *snode, k int, ranks []uint32) *topK {
+	leaves := root.leaves(nil)
+	for i, l := range leaves {
+		l.idx = i
+	}
+	return &topK{
+		e: e, ctx: ctx, root: root, leaves: leaves, ranks: ranks, k: k,
+		h:    make(topHeap, 0, k),
+		vals: make([]float64, len(leaves)),
+		hit:  make([]bool, len(leaves)),
+		tick: ticker{ctx: ctx},
+	}
 }
 
 // topK is one top-k scoring of a tree.
@@ -282,7 +288,7 @@ func (tk *topK) tier(t keyTier) error {
 	docs := t.docs.ToArray()
 	if len(docs) <= need {
 		// Every document of the tier is kept.
-		return tk.scoreDocs(docs, nil, t, nil)
+		return tk.scoreDocs(docs, indexes(len(docs)), t, nil)
 	}
 	// Each document's bound, from the postings bitmaps and block bounds.
 	ub := make([]float64, len(docs))
@@ -316,6 +322,15 @@ func (tk *topK) tier(t keyTier) error {
 		}
 	}
 	return tk.scoreDocs(docs, rest, t, ub)
+}
+
+// indexes returns 0, 1, ..., n-1.
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // segRange returns the part docs[a:b] of the ascending docs in segment si.
@@ -490,16 +505,24 @@ func (b *bounder) eval(n *snode, out []float64) error {
 	return nil
 }
 
-// scoreDocs scores the documents docs[i] for i in idx (ascending; nil for
-// every document) and offers them to the k best. With ub, a document whose
-// bound ub[i] is below the threshold is skipped.
+// scoreDocs scores the documents docs[i] for i in idx (ascending) and
+// offers them to the k best. With ub, a document whose bound ub[i] is below
+// the threshold is skipped.
 func (tk *topK) scoreDocs(docs []uint32, idx []int, t keyTier, ub []float64) error {
-	if idx == nil {
-		idx = make([]int, len(docs))
-		for i := range idx {
-			idx[i] = i
+	skip := func(i int) bool { return ub != nil && roundScore(ub[i]) < tk.threshold() }
+	return tk.exact(docs, idx, skip, func(i int, s float64) {
+		doc := docs[i]
+		var rank uint32
+		if tk.ranks != nil {
+			rank = tk.ranks[doc]
 		}
-	}
+		tk.push(scored{matched: t.matched, inexact: t.inexact, score: roundScore(s), rank: rank, doc: doc})
+	})
+}
+
+// exact calls fn with the score of docs[i] (ascending) for each i in idx
+// but those skip (if not nil) rejects.
+func (tk *topK) exact(docs []uint32, idx []int, skip func(i int) bool, fn func(i int, s float64)) error {
 	vals, hit := tk.vals, tk.hit
 	segs := tk.e.segs
 	for si := range segs.segs {
@@ -522,11 +545,10 @@ func (tk *topK) scoreDocs(docs []uint32, idx []int, t keyTier, ub []float64) err
 			if err := tk.tick.tick(); err != nil {
 				return err
 			}
-			if ub != nil && roundScore(ub[i]) < tk.threshold() {
+			if skip != nil && skip(i) {
 				continue
 			}
-			doc := docs[i]
-			d32 := doc - lo
+			d32 := docs[i] - lo
 			clear(hit)
 			for li := range cur {
 				c := &cur[li]
@@ -542,7 +564,7 @@ func (tk *topK) scoreDocs(docs []uint32, idx []int, t keyTier, ub []float64) err
 				}
 			}
 			tk.scored++
-			tk.push(scored{matched: t.matched, inexact: t.inexact, score: roundScore(value(tk.root, vals, hit)), rank: tk.ranks[doc], doc: doc})
+			fn(i, value(tk.root, vals, hit))
 		}
 	}
 	return nil

@@ -73,7 +73,7 @@ func TestTopKMatchesFullScoring(t *testing.T) {
 				if diff := cmp.Diff(all[:k], got, cmp.AllowUnexported(scored{})); diff != "" {
 					t.Errorf("%q %v k=%d: (-all +top-k)\n%s", req.Query, req.Filters, k, diff)
 				}
-				tk, err := e.topK(ctx, p, p.tree, matched, k, ranks)
+				tk, err := e.topK(ctx, p.keys, p.tree, matched, k, ranks)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -116,11 +116,7 @@ func TestScoreBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			leaves := p.tree.leaves(nil)
-			for i, l := range leaves {
-				l.idx = i
-			}
-			tk := &topK{e: e, ctx: ctx, root: p.tree, leaves: leaves, k: 1, tick: ticker{ctx: ctx}}
+			tk := e.newTopK(ctx, p.tree, 1, nil)
 			docs := matched.ToArray()
 			ub := make([]float64, len(docs))
 			for si := range e.segs.segs {
