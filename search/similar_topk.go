@@ -72,7 +72,7 @@ func (e *Engine) similarByPostings(ctx context.Context, terms []simTerm, opts []
 	}
 	var rest []int
 	for i, u := range ub {
-		if u > best && i != first[0] {
+		if !(u <= best) && i != first[0] { // a NaN bound prunes nothing
 			rest = append(rest, i)
 		}
 	}
@@ -145,7 +145,7 @@ func (e *Engine) similarByPostings(ctx context.Context, terms []simTerm, opts []
 				j++
 				continue
 			}
-			if cb[i] >= h[0].both {
+			if !(cb[i] < h[0].both) {
 				rest = append(rest, i)
 			}
 		}

@@ -317,7 +317,7 @@ func (tk *topK) tier(t keyTier) error {
 			j++
 			continue
 		}
-		if roundScore(ub[i]) >= th {
+		if !(roundScore(ub[i]) < th) { // a NaN bound prunes nothing
 			rest = append(rest, i)
 		}
 	}
