@@ -94,8 +94,9 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 	if err != nil {
 		return nil, err
 	}
-	if uint64(k) >= matched.GetCardinality() {
-		// Every match is kept: nothing to prune.
+	if uint64(k)*topKShare >= matched.GetCardinality() {
+		// Every match is kept, or so large a share of them that reading
+		// every posting once costs less than bounding and skipping.
 		return e.scoreAll(ctx, p, root, matched, ranks)
 	}
 	tk, err := e.topK(ctx, p.keys, root, matched, k, ranks)
@@ -106,6 +107,12 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
 	return best, nil
 }
+
+// topKShare: top-k pruning is used when the matches outnumber k by this
+// factor at least. At 10,000 reports, page 100 of a word in nearly every
+// report (k = 2,000 of 9,864 matches) takes 8.3 ms of CPU with pruning and
+// 5.5 ms without; page 25 (k = 500) 3.3 ms with and 5.4 without.
+const topKShare = 8
 
 // topK keeps the best k of matched in a heap by keys (nil: none), score
 // and ranks (nil: none); root must be prepared.

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -66,19 +67,24 @@ func TestTopKMatchesFullScoring(t *testing.T) {
 				if k >= len(all) {
 					continue
 				}
-				got, err := e.score(ctx, p, p.tree, matched, k)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(all[:k], got, cmp.AllowUnexported(scored{})); diff != "" {
-					t.Errorf("%q %v k=%d: (-all +top-k)\n%s", req.Query, req.Filters, k, diff)
-				}
 				tk, err := e.topK(ctx, p.keys, p.tree, matched, k, ranks)
 				if err != nil {
 					t.Fatal(err)
 				}
+				got := []scored(tk.h)
+				sort.Slice(got, func(i, j int) bool { return better(got[i], got[j]) })
+				if diff := cmp.Diff(all[:k], got, cmp.AllowUnexported(scored{})); diff != "" {
+					t.Errorf("%q %v k=%d: (-all +top-k)\n%s", req.Query, req.Filters, k, diff)
+				}
 				if tk.scored < len(all) {
 					pruned = true
+				}
+				viaScore, err := e.score(ctx, p, p.tree, matched, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(all[:k], viaScore[:k], cmp.AllowUnexported(scored{})); diff != "" {
+					t.Errorf("%q %v k=%d, score: (-all +score)\n%s", req.Query, req.Filters, k, diff)
 				}
 			}
 		}
