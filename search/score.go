@@ -1,6 +1,7 @@
 package search
 
 import (
+	"container/heap"
 	"context"
 	"math"
 	"sort"
@@ -234,23 +235,36 @@ func (ps *postingScorer) eval(ctx context.Context, n *snode, out []float64) erro
 }
 
 // scoreAll scores root over every document in matched, term at a time,
-// and returns them all, best first (by the ranking rules). Its scores are
-// those of topK, bit for bit.
-func (e *Engine) scoreAll(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap, ranks []uint32) ([]scored, error) {
+// and returns the best k (all of them when k is 0 or less), best first (by
+// the ranking rules). Its scores are those of topK, bit for bit.
+func (e *Engine) scoreAll(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap, ranks []uint32, k int) ([]scored, error) {
 	ps := e.segs.newPostingScorer(matched)
 	scores := make([]float64, len(ps.docs))
 	if err := ps.eval(ctx, root, scores); err != nil {
 		return nil, e.searchErr(err)
 	}
-	best := make([]scored, len(ps.docs))
+	if k <= 0 || k > len(ps.docs) {
+		k = len(ps.docs)
+	}
+	h := make(topHeap, 0, k)
 	tk := ticker{ctx: ctx}
 	for i, d := range ps.docs {
 		if err := tk.tick(); err != nil {
 			return nil, e.searchErr(err)
 		}
-		best[i] = scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
-		p.keys.set(&best[i])
+		c := scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
+		p.keys.set(&c)
+		if len(h) < k {
+			h = append(h, c)
+			if len(h) == k {
+				heap.Init(&h)
+			}
+		} else if better(c, h[0]) {
+			h[0] = c
+			heap.Fix(&h, 0)
+		}
 	}
+	best := []scored(h)
 	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
 	return best, nil
 }

@@ -97,11 +97,7 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 	if uint64(k)*topKShare >= matched.GetCardinality() {
 		// Every match is kept, or so large a share of them that reading
 		// every posting once costs less than bounding and skipping.
-		all, err := e.scoreAll(ctx, p, root, matched, ranks)
-		if err != nil {
-			return nil, err
-		}
-		return all[:min(k, len(all))], nil
+		return e.scoreAll(ctx, p, root, matched, ranks, k)
 	}
 	tk, err := e.topK(ctx, p.keys, root, matched, k, ranks)
 	if err != nil {

@@ -56,7 +56,7 @@ func TestTopKMatchesFullScoring(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all, err := e.scoreAll(ctx, p, p.tree, matched, ranks)
+			all, err := e.scoreAll(ctx, p, p.tree, matched, ranks, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestScoreBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all, err := e.scoreAll(ctx, p, p.tree, matched, ranks)
+			all, err := e.scoreAll(ctx, p, p.tree, matched, ranks, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
