@@ -25,7 +25,8 @@ const (
 	// matching documents (order.go).
 	producerOrder
 	// producerPostings scores the matches from the postings of the
-	// scoring tree (score.go).
+	// scoring tree (score.go), only those that can reach the page
+	// (topk.go).
 	producerPostings
 	// producerSearcher runs bleve's scored searcher and keeps the best
 	// matches (relevance.go).

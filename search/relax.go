@@ -209,3 +209,55 @@ func (k *rankKeys) set(c *scored) {
 		}
 	}
 }
+
+// keyTier is the documents sharing the same first two ranking keys.
+type keyTier struct {
+	matched, inexact uint8
+	docs             *roaring.Bitmap
+}
+
+// tiers splits docs by their keys, best first (most words matched, then
+// fewest inexact); every document of docs is in one tier. Without keys
+// (k nil) every document is in one tier.
+func (k *rankKeys) tiers(docs *roaring.Bitmap) []keyTier {
+	type key struct{ matched, inexact uint8 }
+	cur := map[key]*roaring.Bitmap{{}: docs}
+	if k != nil {
+		for i, bm := range k.any {
+			next := map[key]*roaring.Bitmap{}
+			add := func(kk key, b *roaring.Bitmap) {
+				if b.IsEmpty() {
+					return
+				}
+				if have := next[kk]; have != nil {
+					have.Or(b)
+				} else {
+					next[kk] = b
+				}
+			}
+			for kk, b := range cur {
+				in := roaring.And(b, bm)
+				add(kk, roaring.AndNot(b, bm))
+				up := key{kk.matched + 1, kk.inexact}
+				if k.inexact[i] == nil {
+					add(up, in)
+					continue
+				}
+				add(key{kk.matched + 1, kk.inexact + 1}, roaring.And(in, k.inexact[i]))
+				add(up, roaring.AndNot(in, k.inexact[i]))
+			}
+			cur = next
+		}
+	}
+	out := make([]keyTier, 0, len(cur))
+	for kk, b := range cur {
+		out = append(out, keyTier{matched: kk.matched, inexact: kk.inexact, docs: b})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].matched != out[j].matched {
+			return out[i].matched > out[j].matched
+		}
+		return out[i].inexact < out[j].inexact
+	})
+	return out
+}

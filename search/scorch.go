@@ -39,6 +39,7 @@ type segments struct {
 	segs    []segment.Segment
 	offsets []uint64 // first document number of each segment
 	live    *roaring.Bitmap
+	bounds  *boundCache // score bounds of postings (bounds.go)
 }
 
 // newSegments returns nil when the reader is not a scorch snapshot.
@@ -47,7 +48,7 @@ func newSegments(r bindex.IndexReader, live *roaring.Bitmap) *segments {
 	if !ok {
 		return nil
 	}
-	s := &segments{live: live}
+	s := &segments{live: live, bounds: newBoundCache()}
 	var running uint64
 	for _, ss := range snap.Segments() {
 		s.segs = append(s.segs, ss.Segment())

@@ -4,9 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"math"
-	"runtime"
 	"sort"
-	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	bindex "github.com/blevesearch/bleve_index_api"
@@ -43,6 +41,7 @@ type sleaf struct {
 	idf, avg    float64
 	weight      float64 // boost * idf * query norm
 	docs        uint64  // documents having the term in the field
+	idx         int     // the leaf's index in its tree (topk.go)
 }
 
 // scoreTree returns the scoring tree of the words of pq, or nil when it
@@ -108,6 +107,12 @@ func (n *snode) leaves(out []*sleaf) []*sleaf {
 // prepare computes each leaf's statistics and weight the way bleve's term
 // searchers do.
 func (e *Engine) prepare(ctx context.Context, root *snode) error {
+	return e.prepareModel(ctx, root, true)
+}
+
+// prepareModel is prepare with BM25 (bm25, as the index mapping asks) or
+// with tf-idf, bleve's model when a search is not told the mapping's.
+func (e *Engine) prepareModel(ctx context.Context, root *snode, bm25 bool) error {
 	docCount, err := e.reader.DocCount()
 	if err != nil {
 		return err
@@ -116,7 +121,7 @@ func (e *Engine) prepare(ctx context.Context, root *snode) error {
 	var sumSq float64
 	for _, l := range leaves {
 		var card int
-		if r, ok := e.reader.(bindex.BM25Reader); ok {
+		if r, ok := e.reader.(bindex.BM25Reader); ok && bm25 {
 			if card, err = r.FieldCardinality(l.field); err != nil {
 				return err
 			}
@@ -160,73 +165,18 @@ func roundScore(s float64) float64 {
 	return math.Float64frombits((b + 1<<11) &^ (1<<12 - 1))
 }
 
-// addAll adds the scores of leaves to sum and their matches to hits. The
-// leaves are split between up to GOMAXPROCS goroutines, each with its own
-// sums, by a fixed rule (largest postings first, to the least loaded), so
-// that the additions, and the scores to the last bit, are the same on
-// every run.
+// addAll adds the scores of leaves to sum and their matches to hits, one
+// leaf after the other: the order of additions that value (topk.go)
+// reproduces document by document, so that a score does not depend on how
+// many matches are kept.
 func (ps *postingScorer) addAll(ctx context.Context, leaves []*sleaf, sum []float64, hits []uint16) error {
-	workers := min(runtime.GOMAXPROCS(0), maxScoreWorkers, len(leaves))
-	if workers <= 1 || len(ps.docs) < minParallelDocs {
-		for _, l := range leaves {
-			if err := ps.add(ctx, l, sum, hits); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	byCost := append([]*sleaf(nil), leaves...)
-	sort.SliceStable(byCost, func(i, j int) bool { return byCost[i].docs > byCost[j].docs })
-	parts := make([][]*sleaf, workers)
-	load := make([]uint64, workers)
-	for _, l := range byCost {
-		w := 0
-		for i := range load {
-			if load[i] < load[w] {
-				w = i
-			}
-		}
-		parts[w] = append(parts[w], l)
-		load[w] += l.docs + 1
-	}
-	sums := make([][]float64, workers)
-	counts := make([][]uint16, workers)
-	sums[0], counts[0] = sum, hits
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range parts {
-		if w > 0 {
-			sums[w], counts[w] = make([]float64, len(sum)), make([]uint16, len(hits))
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, l := range parts[w] {
-				if errs[w] = ps.add(ctx, l, sums[w], counts[w]); errs[w] != nil {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for w := 1; w < workers; w++ {
-		if errs[w] != nil {
-			return errs[w]
-		}
-		for i, v := range sums[w] {
-			sum[i] += v
-			hits[i] += counts[w][i]
+	for _, l := range leaves {
+		if err := ps.add(ctx, l, sum, hits); err != nil {
+			return err
 		}
 	}
-	return errs[0]
+	return nil
 }
-
-// Scoring runs on up to this many goroutines, and only over this many
-// documents or more (below, starting goroutines costs more than it saves).
-const (
-	maxScoreWorkers = 4
-	minParallelDocs = 2048
-)
 
 // eval adds the scores of n to out.
 func (ps *postingScorer) eval(ctx context.Context, n *snode, out []float64) error {
@@ -284,25 +234,19 @@ func (ps *postingScorer) eval(ctx context.Context, n *snode, out []float64) erro
 	return nil
 }
 
-// score scores root over the postings of the documents in matched and
-// returns the best k, best first (by score, then newest first, then id).
-func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap, k int) ([]scored, error) {
-	if err := e.prepare(ctx, root); err != nil {
-		return nil, e.searchErr(err)
-	}
-	ranks, err := e.dateRanks(ctx, p)
-	if err != nil {
-		return nil, err
-	}
+// scoreAll scores root over every document in matched, term at a time,
+// and returns the best k (all of them when k is 0 or less), best first (by
+// the ranking rules). Its scores are those of topK, bit for bit.
+func (e *Engine) scoreAll(ctx context.Context, p *plan, root *snode, matched *roaring.Bitmap, ranks []uint32, k int) ([]scored, error) {
 	ps := e.segs.newPostingScorer(matched)
 	scores := make([]float64, len(ps.docs))
 	if err := ps.eval(ctx, root, scores); err != nil {
 		return nil, e.searchErr(err)
 	}
-	if k <= 0 {
-		return nil, nil
+	if k <= 0 || k > len(ps.docs) {
+		k = len(ps.docs)
 	}
-	h := make(topHeap, 0, min(k, len(ps.docs)))
+	h := make(topHeap, 0, k)
 	tk := ticker{ctx: ctx}
 	for i, d := range ps.docs {
 		if err := tk.tick(); err != nil {
@@ -324,3 +268,6 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
 	return best, nil
 }
+
+// maxScoreWorkers caps the goroutines that work on the hits of a page.
+const maxScoreWorkers = 4

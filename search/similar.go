@@ -112,49 +112,20 @@ func (e *Engine) Similar(ctx context.Context, id string, n int) (*SimilarResult,
 	if err != nil {
 		return nil, e.searchErr(err)
 	}
-	text, err := e.moreLikeThis(ctx, terms)
-	if err != nil {
-		return nil, e.searchErr(err)
-	}
 	opts := e.weightedOptions(in)
-	var ownWeight, bestText float64
+	var ownWeight float64
 	for _, o := range opts {
 		ownWeight += o.weight
 	}
-	for d, s := range text {
-		if d != self {
-			bestText = max(bestText, s)
-		}
+	cands, ok, err := e.similarByPostings(ctx, terms, opts, ownWeight, self, n)
+	if err == nil && !ok {
+		cands, err = e.similarBySearcher(ctx, terms, opts, ownWeight, self, n)
 	}
-	type cand struct {
-		doc             uint32
-		text, tax, both float64
+	if err != nil {
+		return nil, e.searchErr(err)
 	}
-	cands := make([]cand, 0, len(text))
-	for d, s := range text {
-		if d == self || !e.facets.all.Contains(d) {
-			continue
-		}
-		c := cand{doc: d, text: s / bestText}
-		if ownWeight > 0 {
-			for _, o := range opts {
-				if o.bits.Contains(d) {
-					c.tax += o.weight
-				}
-			}
-			c.tax /= ownWeight
-		}
-		c.both = similarTextPart*c.text + (1-similarTextPart)*c.tax
-		cands = append(cands, c)
-	}
-	sort.Slice(cands, func(i, j int) bool {
-		if cands[i].both != cands[j].both {
-			return cands[i].both > cands[j].both
-		}
-		return cands[i].doc < cands[j].doc
-	})
 	res := &SimilarResult{ID: in.ID, Title: in.Title, Similar: []SimilarItem{}}
-	for _, c := range cands[:min(n, len(cands))] {
+	for _, c := range cands {
 		other, err := e.incidentAt(ctx, c.doc)
 		if err != nil {
 			return nil, err
@@ -177,6 +148,61 @@ func (e *Engine) Similar(ctx context.Context, id string, n int) (*SimilarResult,
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// simCand is a candidate similar incident: its text score relative to the
+// best other match's, its taxonomy score and the two combined.
+type simCand struct {
+	doc             uint32
+	text, tax, both float64
+}
+
+// simBetter orders candidates: combined score, then document number.
+func simBetter(a, b simCand) bool {
+	if a.both != b.both {
+		return a.both > b.both
+	}
+	return a.doc < b.doc
+}
+
+// combine fills in c's combined score from its text and taxonomy scores.
+func (c *simCand) combine() {
+	c.both = similarTextPart*c.text + (1-similarTextPart)*c.tax
+}
+
+// similarBySearcher returns the n best candidates, best first, scoring
+// every match of the terms with bleve's searcher: the reference for
+// similarByPostings, and the way without a scorch snapshot.
+func (e *Engine) similarBySearcher(ctx context.Context, terms []simTerm, opts []simOption, ownWeight float64, self uint32, n int) ([]simCand, error) {
+	text, err := e.moreLikeThis(ctx, terms)
+	if err != nil {
+		return nil, err
+	}
+	var bestText float64
+	for d, s := range text {
+		if d != self {
+			bestText = max(bestText, s)
+		}
+	}
+	cands := make([]simCand, 0, len(text))
+	for d, s := range text {
+		if d == self || !e.facets.all.Contains(d) {
+			continue
+		}
+		c := simCand{doc: d, text: s / bestText}
+		if ownWeight > 0 {
+			for _, o := range opts {
+				if o.bits.Contains(d) {
+					c.tax += o.weight
+				}
+			}
+			c.tax /= ownWeight
+		}
+		c.combine()
+		cands = append(cands, c)
+	}
+	sort.Slice(cands, func(i, j int) bool { return simBetter(cands[i], cands[j]) })
+	return cands[:min(n, len(cands))], nil
+}
 
 // distinctiveTerms returns the incident's most distinctive terms, by field
 // weight, term frequency and inverse document frequency, heaviest first. A

@@ -1,0 +1,147 @@
+package search
+
+import (
+	"context"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// topKRequests are word requests the postings producer scores: common and
+// rare words, several words, OR and exclusions, field scopes, completions,
+// corrections, synonyms, a relaxed question and filters.
+var topKRequests = []Request{
+	{Query: "software"},
+	{Query: "system"},
+	{Query: "software failure"},
+	{Query: "software update"},
+	{Query: "ransomware OR malware -school"},
+	{Query: "crash OR outage OR breach"},
+	{Query: "title:boeing causes:sensor"},
+	{Query: "recor*"},
+	{Query: "configuraiton"},
+	{Query: "outage"},
+	{Query: "why did the software update take systems offline"},
+	{Query: "software bank outage radiation"},
+	{Query: "outage", Filters: map[string][]string{"domain": {"information"}}},
+	{Query: "data", From: "2015"},
+}
+
+// TestTopKMatchesFullScoring checks that keeping the k best without
+// scoring every match gives exactly the first k of all the matches scored
+// and ranked (same documents, order, scores and keys), for k from 1 to
+// past a deep page, and that it does leave matches unscored.
+func TestTopKMatchesFullScoring(t *testing.T) {
+	eachIndex(t, func(t *testing.T, e *Engine) {
+		ctx := context.Background()
+		pruned := false
+		for _, req := range topKRequests {
+			p, err := e.plan(ctx, req)
+			if err != nil {
+				t.Fatalf("%+v: %v", req, err)
+			}
+			if prod := e.producerFor(p); prod != producerPostings {
+				t.Fatalf("%+v: producer %s, want postings", req, prod)
+			}
+			ms, err := e.matchSets(ctx, p, producerPostings, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			matched := ms.context("")
+			if err := e.prepare(ctx, p.tree); err != nil {
+				t.Fatal(err)
+			}
+			ranks, err := e.dateRanks(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := e.scoreAll(ctx, p, p.tree, matched, ranks, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint64(len(all)) != matched.GetCardinality() {
+				t.Fatalf("%+v: %d scored of %d", req, len(all), matched.GetCardinality())
+			}
+			for _, k := range []int{1, 2, 5, 20, 60, 400} {
+				if k >= len(all) {
+					continue
+				}
+				tk, err := e.topK(ctx, p.keys, p.tree, matched, k, ranks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := []scored(tk.h)
+				sort.Slice(got, func(i, j int) bool { return better(got[i], got[j]) })
+				if diff := cmp.Diff(all[:k], got, cmp.AllowUnexported(scored{})); diff != "" {
+					t.Errorf("%q %v k=%d: (-all +top-k)\n%s", req.Query, req.Filters, k, diff)
+				}
+				if tk.scored < len(all) {
+					pruned = true
+				}
+				viaScore, err := e.score(ctx, p, p.tree, matched, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(all[:k], viaScore, cmp.AllowUnexported(scored{})); diff != "" {
+					t.Errorf("%q %v k=%d, score: (-all +score)\n%s", req.Query, req.Filters, k, diff)
+				}
+			}
+		}
+		if !pruned {
+			t.Error("every match scored for every request and k")
+		}
+	})
+}
+
+// TestScoreBounds checks the bounds top-k relies on: for every match of
+// some requests, the tree evaluated on the block bounds of the leaves the
+// document has is at least the document's score, and the bounds of all
+// the matches computed term at a time are the same.
+func TestScoreBounds(t *testing.T) {
+	eachIndex(t, func(t *testing.T, e *Engine) {
+		ctx := context.Background()
+		for _, req := range topKRequests[:8] {
+			p, err := e.plan(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, err := e.matchSets(ctx, p, producerPostings, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			matched := ms.context("")
+			if err := e.prepare(ctx, p.tree); err != nil {
+				t.Fatal(err)
+			}
+			ranks, err := e.dateRanks(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := e.scoreAll(ctx, p, p.tree, matched, ranks, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk := e.newTopK(ctx, p.tree, 1, nil)
+			docs := matched.ToArray()
+			ub := make([]float64, len(docs))
+			for si := range e.segs.segs {
+				a, b := tk.segRange(si, docs)
+				if a < b {
+					if err := tk.bound(si, docs[a:b], ub[a:b]); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			score := map[uint32]float64{}
+			for _, c := range all {
+				score[c.doc] = c.score
+			}
+			for i, d := range docs {
+				if b := roundScore(ub[i]); b < score[d] {
+					t.Errorf("%q: document %d scores %v, bound %v", req.Query, d, score[d], b)
+				}
+			}
+		}
+	})
+}
