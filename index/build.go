@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
 )
 
 // BuildOptions tunes Build.
@@ -189,8 +190,12 @@ func (b *build) cleanup() {
 // until every batch has been indexed. The ingester returned holds the
 // counts, also on error.
 func (b *build) ingest(ctx context.Context, paths []string, opts BuildOptions) (*ingester, error) {
-	ing := &ingester{opts: opts, sources: map[string]string{}, batches: newBatcher(b.bi, opts.BatchSize), table: newTableWriter()}
-	err := readPathsParallel(paths, runtime.GOMAXPROCS(0), Handler{
+	maker, err := newDocMaker(b.bi.Mapping())
+	if err != nil {
+		return &ingester{}, err
+	}
+	ing := &ingester{opts: opts, sources: map[string]string{}, maker: maker, batches: newBatcher(b.bi, opts.BatchSize), table: newTableWriter()}
+	err = readPathsParallel(paths, runtime.GOMAXPROCS(0), Handler{
 		Problem: ing.problem,
 		Record:  func(r Record) error { return ing.record(ctx, r) },
 	})
@@ -247,6 +252,7 @@ type ingester struct {
 	opts    BuildOptions
 	st      BuildStats
 	sources map[string]string // "file:line" of each id's record so far
+	maker   *docMaker
 	batches *batcher
 	// batchText is the text of the reports in the batch being filled.
 	batchText int64
@@ -293,15 +299,15 @@ func (ing *ingester) record(ctx context.Context, r Record) error {
 	}
 	ing.batches.claim(in.ID, dup)
 	ing.opts.Organisations.Tag(&in)
-	doc, err := Document(&in)
+	doc, fields, err := ing.maker.document(&in)
 	if err != nil {
 		ing.problem(Problem{File: r.File, Line: r.Line, Msg: err.Error()})
 		return nil
 	}
-	ing.table.add(in.ID, r.File, doc)
+	ing.table.add(in.ID, r.File, fields)
 	ing.st.TextBytes += size
 	ing.batchText += size
-	full, err := ing.batches.add(in.ID, doc)
+	full, err := ing.batches.add(doc)
 	if err != nil || (!full && ing.batchText < maxBatchText) {
 		return err
 	}
@@ -375,8 +381,8 @@ func (b *batcher) claim(id string, seen bool) {
 
 // add adds a document to the batch being filled and reports whether the
 // batch is full.
-func (b *batcher) add(id string, doc any) (full bool, err error) {
-	if err := b.batch.Index(id, doc); err != nil {
+func (b *batcher) add(doc *document.Document) (full bool, err error) {
+	if err := b.batch.IndexAdvanced(doc); err != nil {
 		return false, err
 	}
 	return b.batch.Size() >= b.size, nil
