@@ -145,7 +145,13 @@ func (d *docAnalysis) analyse() {
 	a := d.maker.analysers.Get().(*proseAnalyser)
 	defer d.maker.analysers.Put(a)
 	words := d.fields[len(d.fields)-1]
-	vocab := newFreqCounter(false)
+	n := 0
+	for _, f := range d.fields[:len(d.fields)-1] {
+		if f.vocabulary {
+			n += len(f.value) / 8 // about one word in eight bytes of prose
+		}
+	}
+	vocab := newFreqCounter(false, n)
 	for _, f := range d.fields[:len(d.fields)-1] {
 		var wc *freqCounter
 		if f.vocabulary {
@@ -222,7 +228,7 @@ func newProseAnalyser() (*proseAnalyser, error) {
 // (WordsAnalyzer's) into words, unless words is nil.
 func (a *proseAnalyser) analyse(text []byte, words *freqCounter) (int, bindex.TokenFrequencies) {
 	a.tokens = a.tok.appendTokens(a.tokens[:0], text)
-	prose := newFreqCounter(true)
+	prose := newFreqCounter(true, len(a.tokens))
 	// Lowered ASCII terms are written to one buffer per text.
 	var buf []byte
 	for i := range a.tokens {
@@ -295,13 +301,27 @@ type freqCounter struct {
 	locations bool
 	length    int
 	freqs     bindex.TokenFrequencies
+	slab      []bindex.TokenFreq // where the next terms' TokenFreqs are allocated
 	// Occurrences, in order, while counting with locations.
 	terms     []*bindex.TokenFreq
 	positions []int
 }
 
-func newFreqCounter(locations bool) *freqCounter {
-	return &freqCounter{locations: locations, freqs: bindex.TokenFrequencies{}}
+// newFreqCounter returns a counter for about n occurrences.
+func newFreqCounter(locations bool, n int) *freqCounter {
+	// Distinct terms are about a third of the occurrences in a report's
+	// prose fields.
+	distinct := n/3 + 8
+	c := &freqCounter{
+		locations: locations,
+		freqs:     make(bindex.TokenFrequencies, distinct),
+		slab:      make([]bindex.TokenFreq, 0, distinct),
+	}
+	if locations {
+		c.terms = make([]*bindex.TokenFreq, 0, n)
+		c.positions = make([]int, 0, n)
+	}
+	return c
 }
 
 // add counts one occurrence of term at position pos. term must not change
@@ -310,7 +330,11 @@ func (c *freqCounter) add(term []byte, pos int) {
 	c.length++
 	tf, ok := c.freqs[string(term)]
 	if !ok {
-		tf = &bindex.TokenFreq{Term: term}
+		if len(c.slab) == cap(c.slab) {
+			c.slab = make([]bindex.TokenFreq, 0, max(64, cap(c.slab)/2))
+		}
+		c.slab = append(c.slab, bindex.TokenFreq{Term: term})
+		tf = &c.slab[len(c.slab)-1]
 		c.freqs[string(term)] = tf
 	}
 	tf.SetFrequency(tf.Frequency() + 1)
@@ -338,5 +362,5 @@ func (c *freqCounter) finish() {
 		locs[i].Position = c.positions[i]
 		tf.Locations = append(tf.Locations, &locs[i])
 	}
-	c.terms, c.positions = nil, nil
+	c.terms, c.positions, c.slab = nil, nil, nil
 }

@@ -52,15 +52,14 @@ func newBuildIndex(path string) (bleve.Index, error) {
 	})
 }
 
-// buildMergePlan is the merge plan of a build's index: a tier only merges
-// when it holds maxBuildSegments segments, which a build of up to a few
-// hundred thousand reports never reaches.
-var buildMergePlan = func() mergeplan.MergePlanOptions {
-	o := mergeplan.DefaultMergePlanOptions
-	o.MaxSegmentsPerTier = maxBuildSegments
-	o.SegmentsPerMergeTask = maxBuildSegments
-	return o
-}()
+// buildMergePlan is the merge plan of a build's index, over scorch's
+// default plan: a tier only merges when it holds maxBuildSegments
+// segments, which a build of up to a few hundred thousand reports never
+// reaches.
+var buildMergePlan = map[string]any{
+	"MaxSegmentsPerTier":   maxBuildSegments,
+	"SegmentsPerMergeTask": maxBuildSegments,
+}
 
 // maxBuildSegments bounds the segments of a build's index, and so its
 // open files, and is the number of segments forceMerge merges at once.
