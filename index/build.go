@@ -305,13 +305,16 @@ func (ing *ingester) record(ctx context.Context, r Record) error {
 	return ing.flush()
 }
 
-// maxBatchText bounds the text of a batch. Indexing a report takes about
-// 130 bytes of memory per byte of text (a report of 1 MB of prose, some
-// 170 MB; one of 4 MB, some 520 MB), and batchWorkers batches are indexed
-// at once: batches of large reports are cut short, so that 500 reports of
-// MaxRecordBytes are never indexed at once. Batches of real reports (under
-// 30 KB each; 18 KB for `faildex gen`'s) are cut by BatchSize first.
-const maxBatchText = 8 << 20
+// maxBatchText bounds the text of a batch. A batch's analysis and its
+// segment in the making are held in memory at once, and batchWorkers
+// batches are indexed at once, so a build's memory grows with it: at 3,000
+// reports of `faildex gen` (18 KB each), batches of 8 MB took the peak
+// resident memory to 1.9 GB, batches of 4 MB to 1.0 GB, in the same CPU
+// time (a build merges its segments once, at the end, however many there
+// are). Batches of large reports are cut short, so that 500 reports of
+// MaxRecordBytes are never indexed at once; batches of real reports (under
+// 30 KB each) are cut by it before BatchSize.
+const maxBatchText = 4 << 20
 
 // flush sends the batch being filled and reports progress.
 func (ing *ingester) flush() error {
