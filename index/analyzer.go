@@ -136,7 +136,17 @@ func (t *fastTokenizer) Tokenize(input []byte) analysis.TokenStream {
 			n++
 		}
 	}
-	tokens := make([]analysis.Token, 0, n+1)
+	tokens := t.appendTokens(make([]analysis.Token, 0, n+1), input)
+	out := make(analysis.TokenStream, len(tokens))
+	for i := range tokens {
+		out[i] = &tokens[i]
+	}
+	return out
+}
+
+// appendTokens appends the tokens of input to tokens, as Tokenize returns
+// them.
+func (t *fastTokenizer) appendTokens(tokens []analysis.Token, input []byte) []analysis.Token {
 	pos := 1
 	for start := 0; start < len(input); {
 		end := start
@@ -163,11 +173,7 @@ func (t *fastTokenizer) Tokenize(input []byte) analysis.TokenStream {
 		}
 		start = end + 1
 	}
-	out := make(analysis.TokenStream, len(tokens))
-	for i := range tokens {
-		out[i] = &tokens[i]
-	}
-	return out
+	return tokens
 }
 
 // asciiWords appends the words of input[start:end], which is ASCII, by the
@@ -243,20 +249,28 @@ func (c *stemCache) Filter(input analysis.TokenStream) analysis.TokenStream {
 		if token.KeyWord {
 			continue
 		}
-		sh := &c.shards[maphash.Bytes(c.seed, token.Term)%stemShards]
-		sh.RLock()
-		stem, ok := sh.m[string(token.Term)]
-		sh.RUnlock()
-		if !ok {
-			stem = analysis.BuildTermFromRunes(porterstemmer.StemWithoutLowerCasing(bytes.Runes(token.Term)))
-			sh.Lock()
-			if sh.m == nil || len(sh.m) >= stemShardMax {
-				sh.m = make(map[string][]byte, 256)
-			}
-			sh.m[string(token.Term)] = stem
-			sh.Unlock()
-		}
+		stem := c.stem(token.Term)
 		token.Term = append(make([]byte, 0, len(stem)), stem...)
 	}
 	return input
+}
+
+// stem returns the Porter stem of term. The slice returned is shared: it
+// must not be modified.
+func (c *stemCache) stem(term []byte) []byte {
+	sh := &c.shards[maphash.Bytes(c.seed, term)%stemShards]
+	sh.RLock()
+	stem, ok := sh.m[string(term)]
+	sh.RUnlock()
+	if ok {
+		return stem
+	}
+	stem = analysis.BuildTermFromRunes(porterstemmer.StemWithoutLowerCasing(bytes.Runes(term)))
+	sh.Lock()
+	if sh.m == nil || len(sh.m) >= stemShardMax {
+		sh.m = make(map[string][]byte, 256)
+	}
+	sh.m[string(term)] = stem
+	sh.Unlock()
+	return stem
 }

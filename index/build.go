@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
 )
 
 // BuildOptions tunes Build.
@@ -51,7 +51,9 @@ type BuildStats struct {
 }
 
 // Build reads every report under paths and builds a new generation of the
-// index in dir, then makes it current atomically. On any failure, on
+// index in dir, then makes it current atomically. It leaves the garbage
+// collector's target alone: a laxer one (GOGC=300) more than doubled the
+// peak memory of a build and did not make it faster. On any failure, on
 // cancellation and when nothing was indexed, the previous generation stays
 // current and the partial build is removed.
 //
@@ -60,13 +62,6 @@ type BuildStats struct {
 func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (BuildStats, error) {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
-	// A build allocates many short-lived analysis results: a laxer garbage
-	// collection target (more memory) leaves more CPU time for indexing.
-	if old := debug.SetGCPercent(buildGCPercent); old < 0 || old > buildGCPercent {
-		debug.SetGCPercent(old)
-	} else {
-		defer debug.SetGCPercent(old)
-	}
 	st, err := buildGeneration(ctx, fail, dir, paths, opts)
 	var we *writeError
 	if err != nil && errors.As(context.Cause(ctx), &we) {
@@ -74,9 +69,6 @@ func Build(ctx context.Context, dir string, paths []string, opts BuildOptions) (
 	}
 	return st, err
 }
-
-// buildGCPercent is the garbage collection target (GOGC) while a build runs.
-const buildGCPercent = 300
 
 // writeError is an error bleve reported from its background work (writing
 // segments, merging them) during a build.
@@ -189,8 +181,12 @@ func (b *build) cleanup() {
 // until every batch has been indexed. The ingester returned holds the
 // counts, also on error.
 func (b *build) ingest(ctx context.Context, paths []string, opts BuildOptions) (*ingester, error) {
-	ing := &ingester{opts: opts, sources: map[string]string{}, batches: newBatcher(b.bi, opts.BatchSize), table: newTableWriter()}
-	err := readPathsParallel(paths, runtime.GOMAXPROCS(0), Handler{
+	maker, err := newDocMaker(b.bi.Mapping())
+	if err != nil {
+		return &ingester{}, err
+	}
+	ing := &ingester{opts: opts, sources: map[string]string{}, maker: maker, batches: newBatcher(b.bi, opts.BatchSize), table: newTableWriter()}
+	err = readPathsParallel(paths, runtime.GOMAXPROCS(0), Handler{
 		Problem: ing.problem,
 		Record:  func(r Record) error { return ing.record(ctx, r) },
 	})
@@ -247,6 +243,7 @@ type ingester struct {
 	opts    BuildOptions
 	st      BuildStats
 	sources map[string]string // "file:line" of each id's record so far
+	maker   *docMaker
 	batches *batcher
 	// batchText is the text of the reports in the batch being filled.
 	batchText int64
@@ -293,28 +290,31 @@ func (ing *ingester) record(ctx context.Context, r Record) error {
 	}
 	ing.batches.claim(in.ID, dup)
 	ing.opts.Organisations.Tag(&in)
-	doc, err := Document(&in)
+	doc, fields, err := ing.maker.document(&in)
 	if err != nil {
 		ing.problem(Problem{File: r.File, Line: r.Line, Msg: err.Error()})
 		return nil
 	}
-	ing.table.add(in.ID, r.File, doc)
+	ing.table.add(in.ID, r.File, fields)
 	ing.st.TextBytes += size
 	ing.batchText += size
-	full, err := ing.batches.add(in.ID, doc)
+	full, err := ing.batches.add(doc)
 	if err != nil || (!full && ing.batchText < maxBatchText) {
 		return err
 	}
 	return ing.flush()
 }
 
-// maxBatchText bounds the text of a batch. Indexing a report takes about
-// 130 bytes of memory per byte of text (a report of 1 MB of prose, some
-// 170 MB; one of 4 MB, some 520 MB), and batchWorkers batches are indexed
-// at once: batches of large reports are cut short, so that 500 reports of
-// MaxRecordBytes are never indexed at once. Batches of real reports (under
-// 30 KB each; 18 KB for `faildex gen`'s) are cut by BatchSize first.
-const maxBatchText = 8 << 20
+// maxBatchText bounds the text of a batch. A batch's analysis and its
+// segment in the making are held in memory at once, and batchWorkers
+// batches are indexed at once, so a build's memory grows with it: at 3,000
+// reports of `faildex gen` (18 KB each), batches of 8 MB took the peak
+// resident memory to 1.9 GB, batches of 4 MB to 1.0 GB, in the same CPU
+// time (a build merges its segments once, at the end, however many there
+// are). Batches of large reports are cut short, so that 500 reports of
+// MaxRecordBytes are never indexed at once; batches of real reports (under
+// 30 KB each) are cut by it before BatchSize.
+const maxBatchText = 4 << 20
 
 // flush sends the batch being filled and reports progress.
 func (ing *ingester) flush() error {
@@ -375,8 +375,8 @@ func (b *batcher) claim(id string, seen bool) {
 
 // add adds a document to the batch being filled and reports whether the
 // batch is full.
-func (b *batcher) add(id string, doc any) (full bool, err error) {
-	if err := b.batch.Index(id, doc); err != nil {
+func (b *batcher) add(doc *document.Document) (full bool, err error) {
+	if err := b.batch.IndexAdvanced(doc); err != nil {
 		return false, err
 	}
 	return b.batch.Size() >= b.size, nil

@@ -112,6 +112,34 @@ func NewMapping() mapping.IndexMapping {
 
 // Document turns an incident into the document indexed for it.
 func Document(in *Incident) (map[string]any, error) {
+	doc, err := documentWithoutWords(in)
+	if err != nil {
+		return nil, err
+	}
+	var words []string
+	for _, name := range VocabularyFields() {
+		if v, ok := doc[name].(string); ok {
+			words = append(words, v)
+		}
+	}
+	doc[FieldWords] = strings.Join(words, "\n")
+	return doc, nil
+}
+
+// VocabularyFields lists the prose fields whose words make up the
+// vocabulary (FieldWords), in order: every prose field but the sources
+// (addresses and outlet names). The vocabulary field's text is theirs,
+// joined by line breaks.
+func VocabularyFields() []string {
+	names := make([]string, 0, len(TextFields)+2)
+	for _, f := range TextFields {
+		names = append(names, f.Name)
+	}
+	return append(names, FieldIDWords, FieldRationale)
+}
+
+// documentWithoutWords is Document without the vocabulary field.
+func documentWithoutWords(in *Incident) (map[string]any, error) {
 	src := encodeStored(in)
 	t, err := ParseDate(in.Published)
 	if err != nil {
@@ -129,17 +157,12 @@ func Document(in *Incident) (map[string]any, error) {
 		FieldArticles:  float64(len(in.Articles)),
 		FieldTitleSort: strings.ToLower(in.Title),
 	}
-	// The vocabulary holds the words of every prose field but the sources
-	// (addresses and outlet names).
-	words := make([]string, 0, len(TextFields)+2)
 	for _, f := range TextFields {
 		if v := *f.Get(in); v != "" {
 			doc[f.Name] = v
-			words = append(words, v)
 		}
 	}
 	doc[FieldIDWords] = in.ID
-	words = append(words, in.ID)
 	var rationale []string
 	for _, c := range Taxonomy {
 		cl, ok := in.Taxonomy[c.Name]
@@ -154,9 +177,7 @@ func Document(in *Incident) (map[string]any, error) {
 	addOrganisations(doc, in)
 	if len(rationale) > 0 {
 		doc[FieldRationale] = strings.Join(rationale, "\n")
-		words = append(words, rationale...)
 	}
-	doc[FieldWords] = strings.Join(words, "\n")
 	if len(in.Sources) > 0 {
 		doc[FieldSources] = strings.Join(in.Sources, "\n")
 	}

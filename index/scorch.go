@@ -13,6 +13,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	bindex "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
@@ -38,10 +39,31 @@ func openReadOnly(path string) (bi bleve.Index, err error) {
 // waits once, at the end, for everything to be persisted (persist), which
 // keeps the CPUs busy meanwhile. Its background errors go to the function
 // watchAsyncErrors registered for path.
+//
+// Its segments are not merged while the build runs (buildMergePlan): every
+// report's postings are then rewritten once, by the final forceMerge,
+// instead of once per tier of scorch's default plan (three times at
+// 10,000 reports: 18% of the build's CPU time).
 func newBuildIndex(path string) (bleve.Index, error) {
-	return bleve.NewUsing(path, NewMapping(), scorch.Name, scorch.Name,
-		map[string]any{"unsafe_batch": true, "asyncErrorCallbackName": asyncErrorCallback})
+	return bleve.NewUsing(path, NewMapping(), scorch.Name, scorch.Name, map[string]any{
+		"unsafe_batch":           true,
+		"asyncErrorCallbackName": asyncErrorCallback,
+		"scorchMergePlanOptions": buildMergePlan,
+	})
 }
+
+// buildMergePlan is the merge plan of a build's index, over scorch's
+// default plan: a tier only merges when it holds maxBuildSegments
+// segments, which a build of up to a few hundred thousand reports never
+// reaches.
+var buildMergePlan = map[string]any{
+	"MaxSegmentsPerTier":   maxBuildSegments,
+	"SegmentsPerMergeTask": maxBuildSegments,
+}
+
+// maxBuildSegments bounds the segments of a build's index, and so its
+// open files, and is the number of segments forceMerge merges at once.
+const maxBuildSegments = 1000
 
 // asyncErrors routes bleve's background errors to the build writing the
 // index at their path.
@@ -105,15 +127,19 @@ func persist(ctx context.Context, bi bleve.Index) error {
 	}
 }
 
-// forceMerge merges a scorch index's segments into one; other indexes are
-// left alone.
+// forceMerge merges a scorch index's segments into one, up to
+// maxBuildSegments of them in a single merge (scorch's own plan merges ten
+// at a time, rewriting the postings again at every level); other indexes
+// are left alone.
 func forceMerge(ctx context.Context, bi bleve.Index) error {
 	adv, err := bi.Advanced()
 	if err != nil {
 		return nil
 	}
 	if s, ok := adv.(*scorch.Scorch); ok {
-		if err := s.ForceMerge(ctx, nil); err != nil {
+		o := mergeplan.SingleSegmentMergePlanOptions
+		o.SegmentsPerMergeTask = maxBuildSegments
+		if err := s.ForceMerge(ctx, &o); err != nil {
 			return fmt.Errorf("merging segments: %w", err)
 		}
 	}
