@@ -161,6 +161,12 @@ func (u *updater) read(ctx context.Context, paths []string) error {
 	t := u.d.table
 	seen := map[string]bool{}
 	var roots []string
+	// The index directory itself is never read as reports, even when it
+	// lies under a path (an update of "." with the index in ".").
+	own, err := filepath.Abs(u.d.dir)
+	if err != nil {
+		return err
+	}
 	for _, p := range paths {
 		root, isDir, err := statPath(p)
 		if err != nil {
@@ -168,7 +174,12 @@ func (u *updater) read(ctx context.Context, paths []string) error {
 		}
 		files := []string{p}
 		if isDir {
-			if files, err = listReports(root, u.problem); err != nil {
+			notOwn := func(pr Problem) {
+				if a, err := filepath.Abs(pr.File); err != nil || !under(a, own) {
+					u.problem(pr)
+				}
+			}
+			if files, err = listReports(root, notOwn); err != nil {
 				return err
 			}
 		}
@@ -180,6 +191,9 @@ func (u *updater) read(ctx context.Context, paths []string) error {
 		for _, f := range files {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if a, err := filepath.Abs(f); err == nil && under(a, own) {
+				continue
 			}
 			if err := u.readFile(f, !isDir, seen); err != nil {
 				return err

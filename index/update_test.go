@@ -413,3 +413,21 @@ func TestUpdateWithoutTable(t *testing.T) {
 		t.Errorf("second update: %+v %v, want every file known", st, err)
 	}
 }
+
+// TestUpdateSkipsOwnIndex updates from a directory that holds the index
+// directory itself: the index's files are never read as reports.
+func TestUpdateSkipsOwnIndex(t *testing.T) {
+	ctx := context.Background()
+	src, _ := updateCorpus(t, 3)
+	dir := filepath.Join(src, "index")
+	if _, err := Build(ctx, dir, []string{src}, BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		var problems []Problem
+		st, err := Update(ctx, dir, []string{src}, UpdateOptions{Problem: func(p Problem) { problems = append(problems, p) }})
+		if err != nil || st.Rejected != 0 || len(problems) != 0 || st.FilesRead != 0 || st.Count != 3 {
+			t.Errorf("update of a tree holding the index: %+v %v, problems %v", st, err, problems)
+		}
+	}
+}

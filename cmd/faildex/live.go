@@ -100,8 +100,12 @@ func watchReports(ctx context.Context, env *Env, dir string, paths []string, o w
 		return err
 	}
 	defer w.Close()
+	own, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
 	for _, p := range paths {
-		if err := watchTree(w, p); err != nil {
+		if err := watchTree(w, p, own); err != nil {
 			return err
 		}
 	}
@@ -137,8 +141,11 @@ func watchReports(ctx context.Context, env *Env, dir string, paths []string, o w
 			}
 			if ev.Has(fsnotify.Create) {
 				if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() {
-					watchTree(w, ev.Name)
+					watchTree(w, ev.Name, own)
 				}
+			}
+			if a, err := filepath.Abs(ev.Name); err == nil && (a == own || strings.HasPrefix(a, own+string(filepath.Separator))) {
+				continue // the index's own writes
 			}
 			if pending == 0 {
 				first = time.Now()
@@ -166,8 +173,9 @@ func watchReports(ctx context.Context, env *Env, dir string, paths []string, o w
 }
 
 // watchTree watches the directory p and every directory under it (a file
-// is watched through its directory), leaving out hidden ones.
-func watchTree(w *fsnotify.Watcher, p string) error {
+// is watched through its directory), leaving out hidden ones and the index
+// directory own.
+func watchTree(w *fsnotify.Watcher, p, own string) error {
 	st, err := os.Stat(p)
 	if err != nil {
 		return err
@@ -183,6 +191,9 @@ func watchTree(w *fsnotify.Watcher, p string) error {
 			return nil
 		}
 		if path != p && hidden(path) {
+			return filepath.SkipDir
+		}
+		if a, err := filepath.Abs(path); err == nil && a == own {
 			return filepath.SkipDir
 		}
 		if err := w.Add(path); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -213,3 +213,18 @@ func TestServeFollowsNewGeneration(t *testing.T) {
 	}
 	waitFor(t, 20*time.Second, "the deletion", func() bool { return total(t, base, "sprocket") == 0 })
 }
+
+// TestServeWatchHoldingItsIndex watches a directory that holds the index
+// directory itself: the index's own writes start no update, and its files
+// are never read as reports.
+func TestServeWatchHoldingItsIndex(t *testing.T) {
+	src, files := liveCorpus(t, 3)
+	base, logs := startServeCmdLogs(t, "--index", filepath.Join(src, "index"), "--addr", "127.0.0.1:0", "--watch", "--follow-index", "0", src)
+	retitle(t, files[0], filepath.Join(src, "another.txt"), "Orthogonal widget fault")
+	waitFor(t, 20*time.Second, "a new report", func() bool { return total(t, base, "widget") == 1 })
+	time.Sleep(2 * time.Second) // long enough for a loop of updates to show
+	l := logs.String()
+	if n := strings.Count(l, "files read"); n > 3 || strings.Contains(l, `"level":"warn"`) || strings.Contains(l, `"level":"error"`) {
+		t.Errorf("%d updates, or problems, from watching a tree holding the index:\n%s", n, l)
+	}
+}
