@@ -87,11 +87,7 @@ func (s *segments) termBounds(ctx context.Context, si int, l *sleaf) (*termBound
 // computeBounds reads every posting of l's term in l's field of segment si.
 func (s *segments) computeBounds(ctx context.Context, si int, l *sleaf) (*termBounds, error) {
 	seg := s.segs[si]
-	dict, err := seg.Dictionary(l.field)
-	if err != nil {
-		return nil, err
-	}
-	pl, err := dict.PostingsList([]byte(l.term), nil, nil)
+	pl, err := postings(seg, l.field, []byte(l.term), nil)
 	if err != nil {
 		return nil, err
 	}

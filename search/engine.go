@@ -82,16 +82,7 @@ func New(ctx context.Context, ix *index.Index, opts ...Option) (*Engine, error) 
 // Open opens the index generation current in dir and prepares an engine
 // over it; closing the engine closes the index.
 func Open(ctx context.Context, dir string, opts ...Option) (*Engine, error) {
-	ix, err := index.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	e, err := New(ctx, ix, opts...)
-	if err != nil {
-		ix.Close()
-		return nil, err
-	}
-	return e, nil
+	return Reopen(ctx, dir, nil, opts...)
 }
 
 // Reopen is Open after prev, an engine over an earlier generation of the

@@ -1,10 +1,8 @@
 package search
 
 import (
-	"container/heap"
 	"context"
 	"slices"
-	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -327,25 +325,5 @@ func (e *Engine) scorePhrases(ctx context.Context, p *plan, matched *roaring.Bit
 	if k <= 0 {
 		return nil, nil
 	}
-	h := make(topHeap, 0, min(k, len(scores)))
-	tk := ticker{ctx: ctx}
-	for i, d := range ps.postingScorer.docs {
-		if err := tk.tick(); err != nil {
-			return nil, e.searchErr(err)
-		}
-		c := scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
-		p.keys.set(&c)
-		if len(h) < k {
-			h = append(h, c)
-			if len(h) == k {
-				heap.Init(&h)
-			}
-		} else if better(c, h[0]) {
-			h[0] = c
-			heap.Fix(&h, 0)
-		}
-	}
-	best := []scored(h)
-	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
-	return best, nil
+	return e.keepBest(ctx, p, ps.postingScorer.docs, scores, ranks, k)
 }

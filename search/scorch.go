@@ -111,17 +111,23 @@ type postingsOrer interface {
 	OrInto(*roaring.Bitmap)
 }
 
+// postings returns the postings of term in field of seg, leaving out the
+// documents of except (nil: none).
+func postings(seg segment.Segment, field string, term []byte, except *roaring.Bitmap) (segment.PostingsList, error) {
+	dict, err := seg.Dictionary(field)
+	if err != nil {
+		return nil, err
+	}
+	return dict.PostingsList(term, except, nil)
+}
+
 // termBits returns the live documents having term in field, straight from
 // the segments' postings bitmaps; ok is false when a segment does not
 // support it.
 func (s *segments) termBits(field, term string) (bm *roaring.Bitmap, ok bool, err error) {
 	bm = roaring.New()
 	for i, seg := range s.segs {
-		dict, err := seg.Dictionary(field)
-		if err != nil {
-			return nil, false, err
-		}
-		pl, err := dict.PostingsList([]byte(term), nil, nil)
+		pl, err := postings(seg, field, []byte(term), nil)
 		if err != nil {
 			return nil, false, err
 		}
@@ -215,11 +221,7 @@ func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		dict, err := seg.Dictionary(l.field)
-		if err != nil {
-			return err
-		}
-		pl, err := dict.PostingsList(term, ps.except[i], nil)
+		pl, err := postings(seg, l.field, term, ps.except[i])
 		if err != nil {
 			return err
 		}
@@ -392,11 +394,7 @@ func (s *segments) termDocs(field, term string, docs []uint32) (*roaring.Bitmap,
 		if from == to {
 			continue
 		}
-		dict, err := seg.Dictionary(field)
-		if err != nil {
-			return nil, err
-		}
-		pl, err := dict.PostingsList([]byte(term), nil, nil)
+		pl, err := postings(seg, field, []byte(term), nil)
 		if err != nil {
 			return nil, err
 		}

@@ -205,17 +205,26 @@ func (ps *postingScorer) eval(ctx context.Context, n *snode, out []float64) erro
 	if err := ps.addAll(ctx, leaves, sum, hits); err != nil {
 		return err
 	}
+	return coordinate(n, sum, hits, out, func(k *snode, tmp []float64) error { return ps.eval(ctx, k, tmp) })
+}
+
+// coordinate ends the disjunction n, whose leaves are in sum and hits
+// already: it adds the children that are not leaves, each evaluated into
+// a scratch slice by eval, then adds to out each document's sum times the
+// share of children it matches. The exact scores and their bounds (topk.go)
+// share it, so that they combine alike.
+func coordinate(n *snode, sum []float64, hits []uint16, out []float64, eval func(*snode, []float64) error) error {
 	var tmp []float64
 	for _, k := range n.kids {
 		if k.leaf != nil {
 			continue
 		}
 		if tmp == nil {
-			tmp = make([]float64, len(ps.docs))
+			tmp = make([]float64, len(sum))
 		} else {
 			clear(tmp)
 		}
-		if err := ps.eval(ctx, k, tmp); err != nil {
+		if err := eval(k, tmp); err != nil {
 			return err
 		}
 		for i, v := range tmp {
@@ -246,9 +255,15 @@ func (e *Engine) scoreAll(ctx context.Context, p *plan, root *snode, matched *ro
 	if k <= 0 || k > len(ps.docs) {
 		k = len(ps.docs)
 	}
-	h := make(topHeap, 0, k)
+	return e.keepBest(ctx, p, ps.docs, scores, ranks, k)
+}
+
+// keepBest returns the k best (k ≥ 1) of the documents docs, whose scores
+// are scores, best first by the ranking rules.
+func (e *Engine) keepBest(ctx context.Context, p *plan, docs []uint32, scores []float64, ranks []uint32, k int) ([]scored, error) {
+	h := make(topHeap, 0, min(k, len(docs)))
 	tk := ticker{ctx: ctx}
-	for i, d := range ps.docs {
+	for i, d := range docs {
 		if err := tk.tick(); err != nil {
 			return nil, e.searchErr(err)
 		}

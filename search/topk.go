@@ -204,11 +204,7 @@ func (tk *topK) segLeaves(si int) ([]segLeaf, error) {
 	seg := segs.segs[si]
 	sl := make([]segLeaf, len(tk.leaves))
 	for i, l := range tk.leaves {
-		dict, err := seg.Dictionary(l.field)
-		if err != nil {
-			return nil, err
-		}
-		pl, err := dict.PostingsList([]byte(l.term), nil, nil)
+		pl, err := postings(seg, l.field, []byte(l.term), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -483,33 +479,7 @@ func (b *bounder) eval(n *snode, out []float64) error {
 			}
 		}
 	}
-	var tmp []float64
-	for _, k := range n.kids {
-		if k.leaf != nil {
-			continue
-		}
-		if tmp == nil {
-			tmp = make([]float64, b.n)
-		} else {
-			clear(tmp)
-		}
-		if err := b.eval(k, tmp); err != nil {
-			return err
-		}
-		for i, v := range tmp {
-			if v != 0 {
-				sum[i] += v
-				hits[i]++
-			}
-		}
-	}
-	total := float64(len(n.kids))
-	for i, v := range sum {
-		if hits[i] > 0 {
-			out[i] += v * (float64(hits[i]) / total)
-		}
-	}
-	return nil
+	return coordinate(n, sum, hits, out, b.eval)
 }
 
 // scoreDocs scores the documents docs[i] for i in idx (ascending) and
