@@ -27,14 +27,6 @@ type Change struct {
 	Delete string
 }
 
-// id returns the id the change is about.
-func (c Change) id() string {
-	if c.Put != nil {
-		return c.Put.ID
-	}
-	return c.Delete
-}
-
 // Apply applies changes to the index in dir as one new generation, made
 // current atomically once durable, and returns the outcome of each change
 // in order. Changes of one id apply in order (a put then a delete of the
@@ -42,22 +34,45 @@ func (c Change) id() string {
 // written and gen is "". An incident that cannot be indexed fails the
 // whole call, which then changes nothing.
 func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out []Outcome, gen string, err error) {
-	docs := make([]map[string]any, len(changes))
-	hashes := make([]uint64, len(changes))
+	pcs := make([]prepared, len(changes))
 	for i, c := range changes {
-		switch {
-		case c.Put != nil:
-			in := *c.Put
-			if !ValidID(in.ID) {
-				return nil, "", fmt.Errorf("change %d: invalid incident id %q", i+1, Truncate(in.ID, 40))
-			}
-			if docs[i], hashes[i], err = prepareDoc(&in, g); err != nil {
-				return nil, "", fmt.Errorf("incident %s: %w", in.ID, err)
-			}
-		case !ValidID(c.Delete):
-			return nil, "", fmt.Errorf("%w: %q", ErrNotFound, Truncate(c.Delete, 40))
+		if pcs[i], err = prepare(c, g); err != nil {
+			return nil, "", err
 		}
 	}
+	return applyPrepared(ctx, dir, pcs)
+}
+
+// prepared is a change checked and, for a put, its document made and
+// hashed: the work done once, outside the build lock.
+type prepared struct {
+	id   string
+	put  bool
+	doc  map[string]any
+	hash uint64
+}
+
+// prepare checks a change and makes a put's document.
+func prepare(c Change, g *Gazetteer) (prepared, error) {
+	if c.Put == nil {
+		if !ValidID(c.Delete) {
+			return prepared{}, fmt.Errorf("%w: %q", ErrNotFound, Truncate(c.Delete, 40))
+		}
+		return prepared{id: c.Delete}, nil
+	}
+	in := *c.Put
+	if !ValidID(in.ID) {
+		return prepared{}, fmt.Errorf("%w: id %q", ErrInvalid, Truncate(in.ID, 40))
+	}
+	doc, hash, err := prepareDoc(&in, g)
+	if err != nil {
+		return prepared{}, fmt.Errorf("%w: incident %s: %v", ErrInvalid, in.ID, err)
+	}
+	return prepared{id: in.ID, put: true, doc: doc, hash: hash}, nil
+}
+
+// applyPrepared is Apply of changes already prepared.
+func applyPrepared(ctx context.Context, dir string, changes []prepared) (out []Outcome, gen string, err error) {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 	d, err := derive(ctx, dir, fail)
@@ -69,7 +84,7 @@ func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out
 	put := map[string]map[string]any{}
 	gone := map[string]bool{}
 	for i, c := range changes {
-		id := c.id()
+		id := c.id
 		ds, inTable := d.table.docs[id]
 		if _, queued := put[id]; !d.table.known && !inTable && !queued && !gone[id] {
 			// No table: the index's stored form tells what it holds.
@@ -86,7 +101,7 @@ func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out
 		if gone[id] {
 			had = false
 		}
-		if c.Put == nil {
+		if !c.put {
 			if !had {
 				out[i] = NotFound
 				continue
@@ -98,7 +113,7 @@ func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out
 			continue
 		}
 		switch {
-		case inTable && !gone[id] && ds.Hash == hashes[i]:
+		case inTable && !gone[id] && ds.Hash == c.hash:
 			out[i] = Unchanged
 			if _, queued := put[id]; !queued {
 				continue
@@ -108,9 +123,9 @@ func Apply(ctx context.Context, dir string, changes []Change, g *Gazetteer) (out
 		default:
 			out[i] = Created
 		}
-		put[id] = docs[i]
+		put[id] = c.doc
 		delete(gone, id)
-		d.table.docs[id] = docState{Hash: hashes[i]}
+		d.table.docs[id] = docState{Hash: c.hash}
 	}
 	var del []string
 	for id := range gone {
@@ -150,7 +165,7 @@ type Writer struct {
 }
 
 type pendingChange struct {
-	c    Change
+	c    prepared
 	done chan struct{}
 	out  Outcome
 	err  error
@@ -161,12 +176,6 @@ const MaxWriterBatch = 1000
 
 // Put adds or replaces one incident.
 func (w *Writer) Put(ctx context.Context, in Incident) (Outcome, error) {
-	if !ValidID(in.ID) {
-		return "", fmt.Errorf("%w: id %q", ErrInvalid, Truncate(in.ID, 40))
-	}
-	if _, _, err := prepareDoc(&in, nil); err != nil {
-		return "", fmt.Errorf("%w: incident %s: %v", ErrInvalid, in.ID, err)
-	}
 	return w.send(ctx, Change{Put: &in})
 }
 
@@ -175,8 +184,14 @@ func (w *Writer) Delete(ctx context.Context, id string) (Outcome, error) {
 	return w.send(ctx, Change{Delete: id})
 }
 
+// send prepares c in the caller's goroutine (a change that cannot be
+// applied fails its caller alone) and waits for its generation.
 func (w *Writer) send(ctx context.Context, c Change) (Outcome, error) {
-	p := &pendingChange{c: c, done: make(chan struct{})}
+	pc, err := prepare(c, w.Organisations)
+	if err != nil {
+		return "", err
+	}
+	p := &pendingChange{c: pc, done: make(chan struct{})}
 	w.mu.Lock()
 	w.pending = append(w.pending, p)
 	lead := !w.running
@@ -219,11 +234,11 @@ func (w *Writer) write(batch []*pendingChange) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	changes := make([]Change, len(batch))
+	changes := make([]prepared, len(batch))
 	for i, p := range batch {
 		changes[i] = p.c
 	}
-	out, gen, err := Apply(ctx, w.Dir, changes, w.Organisations)
+	out, gen, err := applyPrepared(ctx, w.Dir, changes)
 	if err == nil && gen != "" && w.OnCommit != nil {
 		w.OnCommit(gen)
 	}
