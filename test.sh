@@ -24,5 +24,6 @@ fuzz ./index FuzzReadCSV
 fuzz ./index FuzzDecodeJSONL
 fuzz ./index FuzzDecodeStored
 fuzz ./index FuzzTaxonomyRow
+fuzz ./index FuzzCut
 fuzz ./search FuzzParseQuery
 fuzz ./server FuzzBibTeX

@@ -195,7 +195,8 @@ func IncidentFromFields(fields map[string]any) (Incident, error) {
 }
 
 // DecodeStored decodes a stored incident: the binary form Document stores
-// (stored.go) or the JSON that earlier indexes stored.
+// (stored.go) or the JSON that earlier indexes stored. The incident may
+// share b's memory: the caller gives b up and must not change it.
 func DecodeStored(b []byte) (Incident, error) {
 	var in Incident
 	if len(b) > 0 && b[0] == storedMagic {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -10,7 +11,7 @@ import (
 // before n is in its first half is cut inside a word (at a rune boundary)
 // rather than kept whole.
 func Cut(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = collapse(s, n+1)
 	if len(s) <= n {
 		return s
 	}
@@ -22,6 +23,28 @@ func Cut(s string, n int) string {
 		}
 	}
 	return s[:at] + " …"
+}
+
+// collapse returns strings.Join(strings.Fields(s), " ") when it is at most
+// limit bytes long, else a prefix of it at least limit bytes long: a long
+// text is read only as far as its cut.
+func collapse(s string, limit int) string {
+	var b strings.Builder
+	for {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		if s == "" || b.Len() >= limit {
+			return b.String()
+		}
+		end := strings.IndexFunc(s, unicode.IsSpace)
+		if end < 0 {
+			end = len(s)
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[:end])
+		s = s[end:]
+	}
 }
 
 // Truncate shortens s to at most n runes, marking the cut with "…". It is

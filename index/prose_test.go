@@ -1,6 +1,10 @@
 package index
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestCut(t *testing.T) {
 	for _, tc := range []struct {
@@ -20,6 +24,33 @@ func TestCut(t *testing.T) {
 			t.Errorf("Cut(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}
+}
+
+// FuzzCut checks Cut, which reads a long text only as far as its cut,
+// against collapsing the whole text first.
+func FuzzCut(f *testing.F) {
+	f.Add("  spaced \n  out   text ", 12)
+	f.Add("a\u00a0b\u0085c\u2003d  e", 3)
+	f.Add("ééé ééé ééé", 7)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if n < 1 || n > 1<<12 || !utf8.ValidString(s) {
+			return
+		}
+		want := strings.Join(strings.Fields(s), " ")
+		if len(want) > n {
+			at := strings.LastIndexByte(want[:n], ' ')
+			if at < n/2 {
+				at = n
+				for at > 0 && !utf8.RuneStart(want[at]) {
+					at--
+				}
+			}
+			want = want[:at] + " …"
+		}
+		if got := Cut(s, n); got != want {
+			t.Errorf("Cut(%q, %d) = %q, want %q", s, n, got, want)
+		}
+	})
 }
 
 func TestTruncate(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"unsafe"
 )
 
 // An incident is stored in the index (FieldStored) in a compact binary
@@ -101,7 +102,9 @@ func encodeStored(in *Incident) []byte {
 var errStoredShort = errors.New("truncated")
 
 // decodeStoredBinary decodes the stored form; corrupt input is an error,
-// never a panic.
+// never a panic. The incident's strings share b's memory (one allocation
+// for a whole incident instead of one per string), so b must not change
+// afterwards.
 func decodeStoredBinary(b []byte) (Incident, error) {
 	var in Incident
 	if len(b) < 2 || b[0] != storedMagic {
@@ -191,7 +194,10 @@ func (r *storedReader) str() string {
 		r.err = errStoredShort
 		return ""
 	}
-	s := string(r.b[:n])
+	if n == 0 {
+		return ""
+	}
+	s := unsafe.String(&r.b[0], n)
 	r.b = r.b[n:]
 	return s
 }
