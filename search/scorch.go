@@ -217,9 +217,43 @@ func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits 
 		freq  uint64
 		score float64
 	}
+	score := func(at int32, freq uint64, norm float64) {
+		nb := math.Float64bits(norm)
+		c := &cache[((nb^freq)*0x9E3779B97F4A7C15)>>(64-scoreCacheBits)]
+		if c.norm != nb || c.freq != freq {
+			c.norm, c.freq, c.score = nb, freq, l.docScore(freq, norm)
+		}
+		sum[at] += c.score
+		hits[at]++
+	}
 	for i, seg := range ps.s.segs {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		base := ps.s.offsets[i]
+		// The decoded postings, when the bounds cache keeps them, read
+		// faster than zap's iterator (l is prepared: its field's average
+		// length is known).
+		tb, err := ps.s.termBounds(ctx, i, l)
+		if err != nil {
+			return err
+		}
+		if tp := tb.post; tp != nil {
+			for j, d := range tp.docs {
+				if j%checkEvery == checkEvery-1 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				g := base + uint64(d)
+				if g >= uint64(len(ps.pos)) {
+					break
+				}
+				if at := ps.pos[g]; at >= 0 {
+					score(at, uint64(tp.freq[j]), float64(tp.norm[j]))
+				}
+			}
+			continue
 		}
 		pl, err := postings(seg, l.field, term, ps.except[i])
 		if err != nil {
@@ -229,7 +263,6 @@ func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits 
 			continue
 		}
 		it := pl.Iterator(true, true, false, nil)
-		base := ps.s.offsets[i]
 		for n := 1; ; n++ {
 			if n%checkEvery == 0 {
 				if err := ctx.Err(); err != nil {
@@ -247,15 +280,7 @@ func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits 
 			if d >= uint64(len(ps.pos)) || ps.pos[d] < 0 {
 				continue // not a candidate (cannot happen with except)
 			}
-			at := ps.pos[d]
-			freq, norm := p.Frequency(), p.Norm()
-			nb := math.Float64bits(norm)
-			c := &cache[((nb^freq)*0x9E3779B97F4A7C15)>>(64-scoreCacheBits)]
-			if c.norm != nb || c.freq != freq {
-				c.norm, c.freq, c.score = nb, freq, l.docScore(freq, norm)
-			}
-			sum[at] += c.score
-			hits[at]++
+			score(ps.pos[d], p.Frequency(), p.Norm())
 		}
 	}
 	return nil

@@ -237,6 +237,7 @@ type cursor struct {
 	norm   float64
 	start  bool // it has been advanced once
 	done   bool // no postings left
+	pi     int  // with decoded postings (tb.post): the index of doc
 	lscore struct {
 		freq uint64
 		norm float64
@@ -257,6 +258,16 @@ func (c *cursor) at(d uint64) (bool, error) {
 		return false, nil
 	}
 	if c.start && c.doc >= d {
+		return c.doc == d, nil
+	}
+	if tp := c.tb.post; tp != nil {
+		c.pi = tp.find(c.pi, uint32(d))
+		c.start = true
+		if c.pi == len(tp.docs) {
+			c.done = true
+			return false, nil
+		}
+		c.doc, c.freq, c.norm = uint64(tp.docs[c.pi]), uint64(tp.freq[c.pi]), float64(tp.norm[c.pi])
 		return c.doc == d, nil
 	}
 	if c.it == nil {

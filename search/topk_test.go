@@ -145,3 +145,70 @@ func TestScoreBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestDecodedPostingsMatchIterators checks that scoring from the decoded
+// postings the bounds cache keeps gives exactly what zap's iterators give:
+// every match scored, and the k best by top-k.
+func TestDecodedPostingsMatchIterators(t *testing.T) {
+	eachIndex(t, func(t *testing.T, e *Engine) {
+		ctx := context.Background()
+		defer func(c *boundCache) { e.segs.bounds = c }(e.segs.bounds)
+		run := func(noPostings bool) (all, best [][]scored, decoded int) {
+			e.segs.bounds = newBoundCache()
+			e.segs.bounds.noPostings = noPostings
+			for _, req := range topKRequests {
+				p, err := e.plan(ctx, req)
+				if err != nil {
+					t.Fatalf("%+v: %v", req, err)
+				}
+				ms, err := e.matchSets(ctx, p, producerPostings, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				matched := ms.context("")
+				if err := e.prepare(ctx, p.tree); err != nil {
+					t.Fatal(err)
+				}
+				ranks, err := e.dateRanks(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := e.scoreAll(ctx, p, p.tree, matched, ranks, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, a)
+				tk, err := e.topK(ctx, p.keys, p.tree, matched, 20, ranks)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := []scored(tk.h)
+				sort.Slice(got, func(i, j int) bool { return better(got[i], got[j]) })
+				best = append(best, got)
+			}
+			for _, tb := range e.segs.bounds.m {
+				if tb.post != nil {
+					decoded++
+				}
+			}
+			return all, best, decoded
+		}
+		allIt, bestIt, n := run(true)
+		if n != 0 {
+			t.Fatalf("%d terms' postings kept decoded with noPostings", n)
+		}
+		allDec, bestDec, n := run(false)
+		if n == 0 {
+			t.Fatal("no postings kept decoded")
+		}
+		opt := cmp.AllowUnexported(scored{})
+		for i, req := range topKRequests {
+			if diff := cmp.Diff(allIt[i], allDec[i], opt); diff != "" {
+				t.Errorf("%q, every match: (-iterators +decoded)\n%s", req.Query, diff)
+			}
+			if diff := cmp.Diff(bestIt[i], bestDec[i], opt); diff != "" {
+				t.Errorf("%q, top 20: (-iterators +decoded)\n%s", req.Query, diff)
+			}
+		}
+	})
+}
