@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"path/filepath"
 	"regexp"
@@ -387,5 +388,37 @@ func TestMarkupInOptions(t *testing.T) {
 		if !found {
 			t.Errorf("domain facet lacks the markup option: %+v", f.Values)
 		}
+	}
+}
+
+// TestHitsOutliveTheirBuffers checks that a page's hits keep their text
+// while later searches reuse the buffers their incidents were read into.
+func TestHitsOutliveTheirBuffers(t *testing.T) {
+	e := fullCorpus.engine(t)
+	ctx := context.Background()
+	first, err := e.Search(ctx, Request{Query: "software failure", Size: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Hits) == 0 {
+		t.Fatal("no hits")
+	}
+	before, err := json.Marshal(first.Hits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"outage", "bank", "radiation", "update", "system"} {
+		for page := 1; page <= 3; page++ {
+			if _, err := e.Search(ctx, Request{Query: q, Page: page, Size: 20}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	after, err := json.Marshal(first.Hits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Errorf("hits changed after later searches:\nbefore %s\nafter  %s", before, after)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/faildex/faildex/index"
@@ -68,7 +69,9 @@ func (e *Engine) storedHits(ctx context.Context, p *plan, page []scored) ([]Hit,
 		if errs[i] = ctx.Err(); errs[i] != nil {
 			return
 		}
-		in, err := e.storedIncident(page[i].doc)
+		buf := storedBufs.Get().(*[]byte)
+		defer storedBufs.Put(buf)
+		in, err := e.storedIncidentIn(page[i].doc, buf)
 		if err != nil {
 			errs[i] = err
 			return
@@ -104,12 +107,35 @@ func (e *Engine) storedHits(ctx context.Context, p *plan, page []scored) ([]Hit,
 // Hits are built in parallel from this many per goroutine.
 const minParallelHits = 4
 
+// storedBufs holds buffers for the stored incidents of hits: a hit is
+// built from its incident and keeps none of its memory (hitOf), so the
+// buffer serves the next one (a stored incident is about 15 KB, most of
+// what a search would otherwise allocate).
+var storedBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // storedIncident decodes the stored incident of document d.
 func (e *Engine) storedIncident(d uint32) (*index.Incident, error) {
 	b, err := e.segs.stored(d, index.FieldStored)
 	if err != nil {
 		return nil, err
 	}
+	return decodeStored(d, b)
+}
+
+// storedIncidentIn decodes the stored incident of document d read into
+// *buf, which it shares: the incident is valid until *buf is used again.
+func (e *Engine) storedIncidentIn(d uint32, buf *[]byte) (*index.Incident, error) {
+	b, err := e.segs.storedInto(d, index.FieldStored, (*buf)[:0])
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		*buf = b
+	}
+	return decodeStored(d, b)
+}
+
+func decodeStored(d uint32, b []byte) (*index.Incident, error) {
 	if b == nil {
 		return nil, fmt.Errorf("search: document %d has no stored incident", d)
 	}
@@ -120,20 +146,26 @@ func (e *Engine) storedIncident(d uint32) (*index.Incident, error) {
 	return &in, nil
 }
 
-// hitOf turns an incident into a hit, highlighting the terms.
+// hitOf turns an incident into a hit, highlighting the terms. The hit
+// shares no memory with the incident (storedBufs reuses it): its strings
+// are copies or built anew.
 func (e *Engine) hitOf(in *index.Incident, score float64, terms highlightTerms) Hit {
 	hit := Hit{
-		ID:        in.ID,
-		Title:     in.Title,
-		Published: in.Published,
+		ID:        strings.Clone(in.ID),
+		Title:     strings.Clone(in.Title),
+		Published: strings.Clone(in.Published),
 		Articles:  len(in.Articles),
 		Score:     score,
-		Summary:   index.Cut(in.Lead(), leadBytes),
+		Summary:   strings.Clone(index.Cut(in.Lead(), leadBytes)),
 		Options:   map[string][]string{},
 	}
 	for _, c := range index.Facets {
 		if o := in.FacetValues(c.Name); len(o) > 0 {
-			hit.Options[c.Name] = o
+			cp := make([]string, len(o))
+			for i, v := range o {
+				cp[i] = strings.Clone(v)
+			}
+			hit.Options[c.Name] = cp
 		}
 	}
 	hit.TitleHTML, hit.Fragments = e.highlight(in, terms)

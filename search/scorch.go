@@ -90,6 +90,12 @@ func (s *segments) locate(n uint32) (segment.Segment, uint64, error) {
 
 // stored returns a copy of one stored field of document n (nil if absent).
 func (s *segments) stored(n uint32, field string) ([]byte, error) {
+	return s.storedInto(n, field, nil)
+}
+
+// storedInto is stored appending to buf: nil when the document has no
+// such field.
+func (s *segments) storedInto(n uint32, field string, buf []byte) ([]byte, error) {
 	seg, local, err := s.locate(n)
 	if err != nil {
 		return nil, err
@@ -97,7 +103,7 @@ func (s *segments) stored(n uint32, field string) ([]byte, error) {
 	var out []byte
 	err = seg.VisitStoredFields(local, func(name string, typ byte, value []byte, pos []uint64) bool {
 		if name == field {
-			out = append([]byte(nil), value...)
+			out = append(buf, value...)
 			return false
 		}
 		return true
