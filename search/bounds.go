@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"math"
-	"slices"
 	"sync"
 )
 
@@ -55,15 +54,7 @@ type termPostings struct {
 // find returns the index of the first posting at or after document d,
 // searching from index from.
 func (tp *termPostings) find(from int, d uint32) int {
-	docs := tp.docs[from:]
-	// Candidates are often close: a few steps before a binary search.
-	for i := 0; i < 4 && i < len(docs); i++ {
-		if docs[i] >= d {
-			return from + i
-		}
-	}
-	j, _ := slices.BinarySearch(docs, d)
-	return from + j
+	return searchFrom(tp.docs, from, d)
 }
 
 // bytes is the memory the bounds and postings hold.

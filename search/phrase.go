@@ -286,7 +286,7 @@ func (ps *phraseScorer) addPhrase(ctx context.Context, ph *sphrase, sum []float6
 		terms[i] = l.term
 	}
 	ok, err := ps.s.phrasePostings(ctx, ph.field, terms, ph.offs, ps.docs, func(d uint32, freqs []uint64, norm float64) {
-		at := ps.pos[d]
+		at := ps.index(uint64(d))
 		var s float64
 		for i, l := range ph.terms {
 			s += l.docScore(freqs[i], norm)

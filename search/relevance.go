@@ -1,10 +1,9 @@
 package search
 
 import (
-	"container/heap"
 	"context"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -84,18 +83,12 @@ func (e *Engine) scanSearcher(ctx context.Context, p *plan, k int, withBits bool
 		c := scored{score: finiteScore(dm.Score), rank: ranks[d], doc: d}
 		p.keys.set(&c)
 		sctx.DocumentMatchPool.Put(dm)
-		if h.Len() < k {
-			heap.Push(h, c)
-		} else if better(c, (*h)[0]) {
-			(*h)[0] = c
-			heap.Fix(h, 0)
-		}
+		h.offer(c, k)
 	}
 	if withBits {
 		out.bits.AddMany(buf)
 	}
-	out.best = []scored(*h)
-	sort.Slice(out.best, func(i, j int) bool { return better(out.best[i], out.best[j]) })
+	out.best = h.sorted()
 	return out, nil
 }
 
@@ -134,8 +127,62 @@ func better(a, b scored) bool {
 	return a.rank < b.rank
 }
 
-// topHeap keeps the best matches with the worst on top.
+// topHeap keeps the best matches with the worst on top. Its methods are
+// container/heap's algorithms without the interface calls, which cost a
+// deep page more than scoring its matches.
 type topHeap []scored
+
+// offer adds c to h if h holds fewer than k matches or c is better than
+// the worst of them, which it then replaces.
+func (h *topHeap) offer(c scored, k int) {
+	s := *h
+	if len(s) < k {
+		s = append(s, c)
+		for i := len(s) - 1; i > 0; {
+			up := (i - 1) / 2
+			if !better(s[up], s[i]) {
+				break
+			}
+			s[i], s[up] = s[up], s[i]
+			i = up
+		}
+		*h = s
+		return
+	}
+	if len(s) == 0 || !better(c, s[0]) {
+		return
+	}
+	s[0] = c
+	for i := 0; ; {
+		w := 2*i + 1 // the worse child
+		if w >= len(s) {
+			break
+		}
+		if r := w + 1; r < len(s) && better(s[w], s[r]) {
+			w = r
+		}
+		if !better(s[i], s[w]) {
+			break
+		}
+		s[i], s[w] = s[w], s[i]
+		i = w
+	}
+}
+
+// sorted returns the matches of h, best first.
+func (h topHeap) sorted() []scored {
+	s := []scored(h)
+	slices.SortFunc(s, func(a, b scored) int {
+		switch {
+		case better(a, b):
+			return -1
+		case better(b, a):
+			return 1
+		}
+		return 0
+	})
+	return s
+}
 
 func (h topHeap) Len() int           { return len(h) }
 func (h topHeap) Less(i, j int) bool { return better(h[j], h[i]) }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -182,13 +183,19 @@ func (l *sleaf) docScore(freq uint64, norm float64) float64 {
 type postingScorer struct {
 	s      *segments
 	docs   []uint32          // the documents to score, ascending
-	pos    []int32           // document number -> index in docs, or -1
-	except []*roaring.Bitmap // per segment: its documents not in docs
+	set    *roaring.Bitmap   // the same documents
+	pos    []int32           // document number -> index in docs, or -1; made on first use (index)
+	except []*roaring.Bitmap // per segment: its documents not in docs; made on first use (exceptIn)
+	exOK   []bool            // per segment: except is made
 }
 
 func (s *segments) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
-	ps := &postingScorer{s: s, docs: docs.ToArray(), except: make([]*roaring.Bitmap, len(s.segs))}
-	if len(ps.docs) > 0 {
+	return &postingScorer{s: s, docs: docs.ToArray(), set: docs}
+}
+
+// index returns the index in docs of document d, or -1.
+func (ps *postingScorer) index(d uint64) int32 {
+	if ps.pos == nil && len(ps.docs) > 0 {
 		ps.pos = make([]int32, ps.docs[len(ps.docs)-1]+1)
 		for i := range ps.pos {
 			ps.pos[i] = -1
@@ -197,18 +204,89 @@ func (s *segments) newPostingScorer(docs *roaring.Bitmap) *postingScorer {
 			ps.pos[d] = int32(i)
 		}
 	}
-	for i, seg := range s.segs {
-		lo, n := s.offsets[i], seg.Count()
-		in := docs.Clone()
+	if d >= uint64(len(ps.pos)) {
+		return -1
+	}
+	return ps.pos[d]
+}
+
+// exceptIn returns the documents of segment i not in docs, numbered in the
+// segment; nil when there are none (zap iterates unfiltered postings
+// faster).
+func (ps *postingScorer) exceptIn(i int) *roaring.Bitmap {
+	if ps.except == nil {
+		ps.except = make([]*roaring.Bitmap, len(ps.s.segs))
+		ps.exOK = make([]bool, len(ps.s.segs))
+	}
+	if !ps.exOK[i] {
+		lo, n := ps.s.offsets[i], ps.s.segs[i].Count()
+		in := ps.set.Clone()
 		in.RemoveRange(0, lo)
 		in.RemoveRange(lo+n, math.MaxUint32+1)
 		local := roaring.AddOffset64(in, -int64(lo))
 		if ex := roaring.Flip(local, 0, n); !ex.IsEmpty() {
-			// nil when empty: zap iterates unfiltered postings faster.
 			ps.except[i] = ex
 		}
+		ps.exOK[i] = true
 	}
-	return ps
+	return ps.except[i]
+}
+
+// segDocs returns the part docs[a:b] of the documents in segment i.
+func (ps *postingScorer) segDocs(i int) (a, b int) {
+	lo := ps.s.offsets[i]
+	hi := lo + ps.s.segs[i].Count()
+	a = sort.Search(len(ps.docs), func(j int) bool { return uint64(ps.docs[j]) >= lo })
+	b = sort.Search(len(ps.docs), func(j int) bool { return uint64(ps.docs[j]) >= hi })
+	return a, b
+}
+
+// intersect calls fn(i, j) for each document cands[i] == posts[j]+base,
+// in order (both ascending), stepping through the shorter list and
+// searching the longer.
+func intersect(cands, posts []uint32, base uint32, fn func(i, j int)) {
+	if len(cands) <= len(posts) {
+		j := 0
+		for i, c := range cands {
+			if j = searchFrom(posts, j, c-base); j == len(posts) {
+				return
+			}
+			if posts[j] == c-base {
+				fn(i, j)
+			}
+		}
+		return
+	}
+	i := 0
+	for j, p := range posts {
+		if i = searchFrom(cands, i, p+base); i == len(cands) {
+			return
+		}
+		if cands[i] == p+base {
+			fn(i, j)
+		}
+	}
+}
+
+// searchFrom returns the first index at or after from of the ascending s
+// whose value is at least v (len(s) if none), galloping from from.
+func searchFrom(s []uint32, from int, v uint32) int {
+	if from >= len(s) || s[from] >= v {
+		return from
+	}
+	// s[lo] < v; widen the step until s[hi] >= v or the end.
+	lo, step := from, 1
+	hi := from + step
+	for hi < len(s) && s[hi] < v {
+		lo = hi
+		step *= 2
+		hi = lo + step
+	}
+	if hi > len(s) {
+		hi = len(s)
+	}
+	j, _ := slices.BinarySearch(s[lo+1:hi], v)
+	return lo + 1 + j
 }
 
 // add adds the scores of a leaf to sum (indexed like s.docs) and counts the
@@ -245,23 +323,21 @@ func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits 
 			return err
 		}
 		if tp := tb.post; tp != nil {
+			if a, b := ps.segDocs(i); (b-a)*8 < len(tp.docs) {
+				// Few candidates: searched for in the postings.
+				intersect(ps.docs[a:b], tp.docs, uint32(base), func(ci, pj int) {
+					score(int32(a+ci), uint64(tp.freq[pj]), float64(tp.norm[pj]))
+				})
+				continue
+			}
 			for j, d := range tp.docs {
-				if j%checkEvery == checkEvery-1 {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-				}
-				g := base + uint64(d)
-				if g >= uint64(len(ps.pos)) {
-					break
-				}
-				if at := ps.pos[g]; at >= 0 {
+				if at := ps.index(base + uint64(d)); at >= 0 {
 					score(at, uint64(tp.freq[j]), float64(tp.norm[j]))
 				}
 			}
 			continue
 		}
-		pl, err := postings(seg, l.field, term, ps.except[i])
+		pl, err := postings(seg, l.field, term, ps.exceptIn(i))
 		if err != nil {
 			return err
 		}
@@ -283,10 +359,11 @@ func (ps *postingScorer) add(ctx context.Context, l *sleaf, sum []float64, hits 
 				break
 			}
 			d := base + p.Number()
-			if d >= uint64(len(ps.pos)) || ps.pos[d] < 0 {
+			at := ps.index(d)
+			if at < 0 {
 				continue // not a candidate (cannot happen with except)
 			}
-			score(ps.pos[d], p.Frequency(), p.Norm())
+			score(at, p.Frequency(), p.Norm())
 		}
 	}
 	return nil
@@ -310,6 +387,7 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 	fn func(d uint32, freqs []uint64, norm float64)) (ok bool, err error) {
 	n := len(terms)
 	its := make([]segment.PostingsIterator, n)
+	pls := make([]segment.PostingsList, n)
 	pos := make([][]uint64, n)
 	at := make([]int, n)
 	freqs := make([]uint64, n)
@@ -318,7 +396,7 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		lo, size := s.offsets[i], seg.Count()
+		lo := s.offsets[i]
 		dict, err := seg.Dictionary(field)
 		if err != nil {
 			return false, err
@@ -326,7 +404,7 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 		// The segment's live candidates having every term in the field,
 		// numbered in the segment.
 		var local *roaring.Bitmap
-		for _, t := range terms {
+		for j, t := range terms {
 			pl, err := dict.PostingsList([]byte(t), nil, nil)
 			if err != nil {
 				return false, err
@@ -339,6 +417,7 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 			if !isOrer {
 				return false, nil
 			}
+			pls[j] = pl
 			bm := roaring.New()
 			o.OrInto(bm)
 			if local == nil {
@@ -362,39 +441,29 @@ func (s *segments) phrasePostings(ctx context.Context, field string, terms []str
 			continue
 		}
 		local = roaring.AddOffset64(global, -int64(lo))
-		var except *roaring.Bitmap
-		if ex := roaring.Flip(local, 0, size); !ex.IsEmpty() {
-			except = ex
-		}
-		for j, t := range terms {
-			pl, err := dict.PostingsList([]byte(t), except, nil)
-			if err != nil {
-				return false, err
-			}
+		for j, pl := range pls {
 			its[j] = pl.Iterator(true, true, true, nil)
 		}
-		// Every iterator visits exactly the documents of local, in order.
-		for {
+		// Every iterator has every document of local: each is advanced
+		// to them in order (no filter bitmap to build: the documents are
+		// few when the phrase is rare).
+		docs := local.Iterator()
+		for docs.HasNext() {
 			if err := tk.tick(); err != nil {
 				return false, err
 			}
-			p0, err := its[0].Next()
-			if err != nil {
-				return false, err
-			}
-			if p0 == nil {
-				break
-			}
-			d, norm := p0.Number(), p0.Norm()
+			d := uint64(docs.Next())
+			var norm float64
 			for j, it := range its {
-				p := p0
-				if j > 0 {
-					if p, err = it.Next(); err != nil {
-						return false, err
-					}
-					if p == nil || p.Number() != d {
-						return false, fmt.Errorf("search: postings of %q and %q in %s out of step", terms[0], terms[j], field)
-					}
+				p, err := it.Advance(d)
+				if err != nil {
+					return false, err
+				}
+				if p == nil || p.Number() != d {
+					return false, fmt.Errorf("search: postings of %q in %s lack document %d", terms[j], field, d)
+				}
+				if j == 0 {
+					norm = p.Norm()
 				}
 				freqs[j] = p.Frequency()
 				pos[j] = pos[j][:0]

@@ -1,10 +1,8 @@
 package search
 
 import (
-	"container/heap"
 	"context"
 	"math"
-	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	bindex "github.com/blevesearch/bleve_index_api"
@@ -269,19 +267,9 @@ func (e *Engine) keepBest(ctx context.Context, p *plan, docs []uint32, scores []
 		}
 		c := scored{score: roundScore(scores[i]), rank: ranks[d], doc: d}
 		p.keys.set(&c)
-		if len(h) < k {
-			h = append(h, c)
-			if len(h) == k {
-				heap.Init(&h)
-			}
-		} else if better(c, h[0]) {
-			h[0] = c
-			heap.Fix(&h, 0)
-		}
+		h.offer(c, k)
 	}
-	best := []scored(h)
-	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
-	return best, nil
+	return h.sorted(), nil
 }
 
 // maxScoreWorkers caps the goroutines that work on the hits of a page.

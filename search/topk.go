@@ -103,9 +103,7 @@ func (e *Engine) score(ctx context.Context, p *plan, root *snode, matched *roari
 	if err != nil {
 		return nil, e.searchErr(err)
 	}
-	best := []scored(tk.h)
-	sort.Slice(best, func(i, j int) bool { return better(best[i], best[j]) })
-	return best, nil
+	return tk.h.sorted(), nil
 }
 
 // topKShare: top-k pruning is used when the matches outnumber k by this
@@ -177,12 +175,7 @@ func (tk *topK) threshold() float64 {
 
 // push offers c to the k best.
 func (tk *topK) push(c scored) {
-	if len(tk.h) < tk.k {
-		heap.Push(&tk.h, c)
-	} else if better(c, tk.h[0]) {
-		tk.h[0] = c
-		heap.Fix(&tk.h, 0)
-	}
+	tk.h.offer(c, tk.k)
 }
 
 // segLeaf is a leaf's postings in one segment, kept for every tier.

@@ -2,10 +2,13 @@ package search
 
 import (
 	"context"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // topKRequests are word requests the postings producer scores: common and
@@ -211,4 +214,79 @@ func TestDecodedPostingsMatchIterators(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIntersect checks intersect and searchFrom against a plain merge, on
+// lists of many relative sizes and densities.
+func TestIntersect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	list := func(n, span int) []uint32 {
+		set := map[uint32]bool{}
+		for len(set) < n && len(set) < span {
+			set[uint32(rng.IntN(span))] = true
+		}
+		out := make([]uint32, 0, len(set))
+		for d := range set {
+			out = append(out, d)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, sizes := range [][2]int{{0, 5}, {5, 0}, {1, 1}, {3, 500}, {500, 3}, {200, 300}, {1000, 1000}, {50, 5000}} {
+		const base = 100
+		cands := list(sizes[0], 6000)
+		posts := list(sizes[1], 6000)
+		for i := range cands {
+			cands[i] += base
+		}
+		var want, got [][2]int
+		for i, c := range cands {
+			for j, p := range posts {
+				if c == p+base {
+					want = append(want, [2]int{i, j})
+				}
+			}
+		}
+		intersect(cands, posts, base, func(i, j int) { got = append(got, [2]int{i, j}) })
+		if !slices.Equal(want, got) {
+			t.Errorf("sizes %v: intersect gave %d pairs, want %d", sizes, len(got), len(want))
+		}
+		for _, v := range []uint32{0, 1, 2999, 6000, 7000} {
+			for _, from := range []int{0, len(posts) / 2, len(posts)} {
+				w := from
+				for w < len(posts) && posts[w] < v {
+					w++
+				}
+				if g := searchFrom(posts, from, v); g != w {
+					t.Errorf("searchFrom(%d, %d) = %d, want %d", from, v, g, w)
+				}
+			}
+		}
+	}
+}
+
+// TestTopHeap checks that offering matches to a topHeap keeps the k best,
+// as sorting all of them does, with ties of every key but the rank.
+func TestTopHeap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 7, 100, 2000} {
+		all := make([]scored, n)
+		for i := range all {
+			all[i] = scored{matched: uint8(rng.IntN(3)), inexact: uint8(rng.IntN(2)), score: float64(rng.IntN(5)), rank: uint32(i), doc: uint32(i)}
+		}
+		rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+		want := slices.Clone(all)
+		sort.Slice(want, func(i, j int) bool { return better(want[i], want[j]) })
+		for _, k := range []int{1, 3, 20, 1000, 5000} {
+			var h topHeap
+			for _, c := range all {
+				h.offer(c, k)
+			}
+			got := h.sorted()
+			w := want[:min(k, len(want))]
+			if diff := cmp.Diff(w, got, cmp.AllowUnexported(scored{}), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("n=%d k=%d: (-sorted +heap)\n%s", n, k, diff)
+			}
+		}
+	}
 }
