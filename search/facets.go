@@ -25,6 +25,8 @@ type facetIndex struct {
 	// orgNames maps the organisation facets' values to the organisations'
 	// names (organisations.go).
 	orgNames map[string]string
+	fwd      *forward       // forward.go
+	yearIDs  map[int]uint32 // the years' ids in fwd
 }
 
 type categoryBits struct {
@@ -33,6 +35,9 @@ type categoryBits struct {
 	assessed *roaring.Bitmap // documents with any option
 	missing  *roaring.Bitmap // documents with none: all but assessed
 	indexed  []string        // the keys of values, sorted
+
+	ids        map[string]uint32 // the values' ids in the forward index
+	assessedID uint32            // assessed's id there
 }
 
 func loadFacets(ctx context.Context, r bindex.IndexReader, m mapping.IndexMapping) (*facetIndex, error) {
@@ -84,6 +89,7 @@ func loadFacets(ctx context.Context, r bindex.IndexReader, m mapping.IndexMappin
 		}
 		f.years[n] = bm
 	}
+	f.fwd = buildForward(f)
 	return f, nil
 }
 
@@ -169,17 +175,28 @@ func (f *facetIndex) filterBits(cat string, options []string) *roaring.Bitmap {
 // over the matches of every filter but its own (so that a selected option
 // still shows its alternatives), the years over every filter but the dates.
 func (e *Engine) addFacets(res *Result, p *plan, ms *sets, matched *roaring.Bitmap) {
+	cm := e.facets.counter(matched)
 	for _, c := range index.Facets {
-		ctxBits := matched
+		cc := cm
 		if _, ok := ms.filters[c.Name]; ok {
-			ctxBits = ms.context(c.Name)
+			cc = e.facets.counter(ms.context(c.Name))
 		}
-		res.Facets = append(res.Facets, e.facet(c, ctxBits, p.filters[c.Name]))
+		res.Facets = append(res.Facets, e.facetOf(c, cc, p.filters[c.Name]))
 	}
-	res.Years = e.yearCounts(ms.context("year"))
+	yc := cm
+	if yb := ms.context("year"); yb != matched {
+		yc = e.facets.counter(yb)
+	}
+	res.Years = e.yearCounts(yc)
 }
 
+// facet returns category c's facet over the documents of ctxBits.
 func (e *Engine) facet(c index.Category, ctxBits *roaring.Bitmap, selected []string) Facet {
+	return e.facetOf(c, e.facets.counter(ctxBits), selected)
+}
+
+func (e *Engine) facetOf(c index.Category, fc facetCounter, selected []string) Facet {
+	ctxBits := fc.ctx
 	cb := e.facets.cats[c.Name]
 	f := Facet{Field: c.Name, Label: c.Label, Values: []FacetValue{}}
 	sel := map[string]bool{}
@@ -189,7 +206,7 @@ func (e *Engine) facet(c index.Category, ctxBits *roaring.Bitmap, selected []str
 	for _, v := range cb.order {
 		var count uint64
 		if bm, ok := cb.values[v]; ok {
-			count = ctxBits.AndCardinality(bm)
+			count = fc.of(bm, cb.ids[v])
 		}
 		if count == 0 && !sel[v] {
 			continue
@@ -210,7 +227,7 @@ func (e *Engine) facet(c index.Category, ctxBits *roaring.Bitmap, selected []str
 		}
 	}
 	sort.SliceStable(f.Values, func(i, j int) bool { return f.Values[i].Count > f.Values[j].Count })
-	f.Missing = ctxBits.GetCardinality() - ctxBits.AndCardinality(cb.assessed)
+	f.Missing = ctxBits.GetCardinality() - fc.of(cb.assessed, cb.assessedID)
 	return f
 }
 
@@ -223,10 +240,10 @@ func containsValue(vals []FacetValue, v string) bool {
 	return false
 }
 
-func (e *Engine) yearCounts(ctxBits *roaring.Bitmap) []YearCount {
+func (e *Engine) yearCounts(fc facetCounter) []YearCount {
 	out := []YearCount{}
 	for y, bm := range e.facets.years {
-		if c := ctxBits.AndCardinality(bm); c > 0 {
+		if c := fc.of(bm, e.facets.yearIDs[y]); c > 0 {
 			out = append(out, YearCount{Year: y, Count: c})
 		}
 	}
