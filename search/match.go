@@ -112,17 +112,22 @@ func (e *Engine) clauseBits(ctx context.Context, c clause) (*roaring.Bitmap, err
 	if fields == nil {
 		fields = index.ProseFields()
 	}
-	out := roaring.New()
+	// One union of every field's postings (FastOr unions in bitmap
+	// containers: pairwise unions of array containers are merges), then
+	// the deletions left out once.
+	bms := make([]*roaring.Bitmap, 0, len(fields))
 	for _, field := range fields {
-		bm, ok, err := e.segs.termBits(field, terms[0])
+		bm, ok, err := e.segs.termBitsAll(field, terms[0])
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			return collect(ctx, e.reader, e.mapping, q)
 		}
-		out.Or(bm)
+		bms = append(bms, bm)
 	}
+	out := roaring.FastOr(bms...)
+	out.And(e.segs.live)
 	return out, nil
 }
 

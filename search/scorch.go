@@ -132,6 +132,15 @@ func postings(seg segment.Segment, field string, term []byte, except *roaring.Bi
 // the segments' postings bitmaps; ok is false when a segment does not
 // support it.
 func (s *segments) termBits(field, term string) (bm *roaring.Bitmap, ok bool, err error) {
+	bm, ok, err = s.termBitsAll(field, term)
+	if ok {
+		bm.And(s.live)
+	}
+	return bm, ok, err
+}
+
+// termBitsAll is termBits with the deleted documents left in.
+func (s *segments) termBitsAll(field, term string) (bm *roaring.Bitmap, ok bool, err error) {
 	bm = roaring.New()
 	for i, seg := range s.segs {
 		pl, err := postings(seg, field, []byte(term), nil)
@@ -150,7 +159,6 @@ func (s *segments) termBits(field, term string) (bm *roaring.Bitmap, ok bool, er
 		o.OrInto(local)
 		bm.Or(roaring.AddOffset64(local, int64(s.offsets[i])))
 	}
-	bm.And(s.live)
 	return bm, true, nil
 }
 
