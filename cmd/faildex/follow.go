@@ -41,6 +41,7 @@ func serveReplica(ctx context.Context, env *Env, o serveOptions) error {
 	if err := srv.Listen(); err != nil {
 		return err
 	}
+	servingGC(env, o.gcPercent, env.Log)
 	env.Log.Info().Str("url", srv.URL()).Str("source", f.Source).Dur("poll", o.poll).Msg("listening; ready once a verified generation is open")
 	if env.OnListen != nil {
 		env.OnListen(srv.URL())

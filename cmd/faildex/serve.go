@@ -56,6 +56,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	poll := fs.Duration("poll", 0, "with --index-from: check the source this often and switch to new artifacts (0: only at start)")
 	drain := fs.Duration("drain", 0, "on SIGTERM, keep answering this long while /readyz says 503, before closing (behind a load balancer: a few health-check intervals)")
 	drainTimeout := fs.Duration("drain-timeout", 10*time.Second, "on SIGTERM, the longest wait for requests in flight")
+	gcPercent := fs.Int("gc-percent", defaultServeGCPercent, "the Go garbage collector's target while serving (GOGC, when set, wins; 0: Go's default of 100)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -71,6 +72,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		metricsAddr: *metricsAddr, metricsToken: *metricsToken,
 		fetch: fetch, poll: *poll, drain: *drain, drainTimeout: *drainTimeout,
 		baseURL: *baseURL, allowedHosts: hosts, watch: *watch, followEvery: *followEvery,
+		gcPercent: *gcPercent,
 	})
 }
 
@@ -100,6 +102,7 @@ type serveOptions struct {
 	// generation.
 	watch       bool
 	followEvery time.Duration
+	gcPercent   int // the collector's target once serving (gc.go)
 }
 
 func serve(ctx context.Context, env *Env, o serveOptions) error {
@@ -157,6 +160,8 @@ func serve(ctx context.Context, env *Env, o serveOptions) error {
 		eng.Close()
 		return err
 	}
+	// Set once the index is built or opened: building keeps Go's default.
+	servingGC(env, o.gcPercent, log)
 	log.Info().Str("url", srv.URL()).Str("metrics", srv.MetricsURL()).Uint64("documents", eng.DocCount()).Dur("startup", time.Since(start)).Msg("serving")
 	if env.OnListen != nil {
 		env.OnListen(srv.URL())
