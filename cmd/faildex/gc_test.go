@@ -12,7 +12,9 @@ import (
 func TestServingGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	current := func() int { p := debug.SetGCPercent(100); debug.SetGCPercent(p); return p }
-	env := func(gogc string) *Env { return &Env{Getenv: func(k string) string { return map[string]string{"GOGC": gogc}[k] }} }
+	env := func(gogc string) *Env {
+		return &Env{Getenv: func(k string) string { return map[string]string{"GOGC": gogc}[k] }}
+	}
 	for _, tc := range []struct {
 		gogc    string
 		percent int
