@@ -96,12 +96,12 @@ func (e *Engine) textBits(ctx context.Context, pq *parsedQuery) (*roaring.Bitmap
 
 // clauseBits returns the documents matching one clause, nil when it
 // analyses to nothing (stop words).
-func (e *Engine) clauseBits(ctx context.Context, c clause) (*roaring.Bitmap, error) {
+func (e *Engine) clauseBits(ctx context.Context, pq *parsedQuery, c clause) (*roaring.Bitmap, error) {
 	q := e.clauseQuery(c)
 	if q == nil {
 		return nil, nil
 	}
-	if bm, ok, err := e.phraseBits(ctx, c); ok || err != nil {
+	if bm, ok, err := e.phraseBits(ctx, pq.phrases, c); ok || err != nil {
 		return bm, err
 	}
 	terms := e.analyze(c.text)

@@ -2,7 +2,10 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -85,7 +88,7 @@ next:
 // phraseBits returns the live documents in which the phrase clause c
 // occurs in one of its fields; ok is false when the postings cannot tell
 // (see segments.phrasePostings) or c is not a phrase.
-func (e *Engine) phraseBits(ctx context.Context, c clause) (bm *roaring.Bitmap, ok bool, err error) {
+func (e *Engine) phraseBits(ctx context.Context, memo *phraseMemo, c clause) (bm *roaring.Bitmap, ok bool, err error) {
 	if e.segs == nil || c.prefix {
 		return nil, false, nil
 	}
@@ -100,7 +103,14 @@ func (e *Engine) phraseBits(ctx context.Context, c clause) (bm *roaring.Bitmap, 
 	bm = roaring.New()
 	buf := make([]uint32, 0, 256)
 	for _, f := range fields {
-		ok, err := e.segs.phrasePostings(ctx, f, terms, offs, nil, func(d uint32, _ []uint64, _ float64) {
+		var m *phraseMatches
+		if memo != nil {
+			m = &phraseMatches{}
+		}
+		ok, err := e.segs.phrasePostings(ctx, f, terms, offs, nil, func(d uint32, freqs []uint64, norm float64) {
+			if m != nil {
+				m.add(d, freqs, norm)
+			}
 			if buf = append(buf, d); len(buf) == cap(buf) {
 				bm.AddMany(buf)
 				buf = buf[:0]
@@ -109,10 +119,65 @@ func (e *Engine) phraseBits(ctx context.Context, c clause) (bm *roaring.Bitmap, 
 		if err != nil || !ok {
 			return nil, ok, err
 		}
+		memo.put(phraseKey(f, terms, offs), m)
 		bm.AddMany(buf)
 		buf = buf[:0]
 	}
 	return bm, true, nil
+}
+
+// phraseMemo keeps, for one request, the live documents where each phrase
+// occurs in each field, with the terms' frequencies and the field's norm:
+// matching finds them (phraseBits) and scoring reads them back
+// (phraseScorer.addPhrase) instead of reading the postings' locations
+// again.
+type phraseMemo struct {
+	mu sync.Mutex
+	m  map[string]*phraseMatches
+}
+
+// phraseMatches are a phrase's matches in one field, in document order.
+type phraseMatches struct {
+	docs  []uint32
+	freqs []uint64 // len(terms) per document
+	norms []float64
+}
+
+func (m *phraseMatches) add(d uint32, freqs []uint64, norm float64) {
+	m.docs = append(m.docs, d)
+	m.freqs = append(m.freqs, freqs...)
+	m.norms = append(m.norms, norm)
+}
+
+// phraseKey identifies a phrase in a field.
+func phraseKey(field string, terms []string, offs []uint64) string {
+	var b strings.Builder
+	b.WriteString(field)
+	for i, t := range terms {
+		fmt.Fprintf(&b, "\x00%d\x00%s", offs[i], t)
+	}
+	return b.String()
+}
+
+func (pm *phraseMemo) put(key string, m *phraseMatches) {
+	if pm == nil {
+		return
+	}
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	if pm.m == nil {
+		pm.m = map[string]*phraseMatches{}
+	}
+	pm.m[key] = m
+}
+
+func (pm *phraseMemo) get(key string) *phraseMatches {
+	if pm == nil {
+		return nil
+	}
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	return pm.m[key]
 }
 
 // pnode is a node of the scoring tree of words with phrases: scoreTree's
@@ -223,6 +288,7 @@ type phraseScorer struct {
 	*postingScorer
 	docs *roaring.Bitmap // the same documents as a bitmap
 	ok   bool            // false once the postings could not tell a phrase
+	memo *phraseMemo     // the request's phrase matches
 }
 
 // eval adds the scores of n to out and counts the documents it matches in
@@ -285,15 +351,26 @@ func (ps *phraseScorer) addPhrase(ctx context.Context, ph *sphrase, sum []float6
 	for i, l := range ph.terms {
 		terms[i] = l.term
 	}
-	ok, err := ps.s.phrasePostings(ctx, ph.field, terms, ph.offs, ps.docs, func(d uint32, freqs []uint64, norm float64) {
+	add := func(d uint32, freqs []uint64, norm float64) {
 		at := ps.index(uint64(d))
+		if at < 0 {
+			return // not among the documents scored
+		}
 		var s float64
 		for i, l := range ph.terms {
 			s += l.docScore(freqs[i], norm)
 		}
 		sum[at] += s
 		hits[at]++
-	})
+	}
+	if m := ps.memo.get(phraseKey(ph.field, terms, ph.offs)); m != nil {
+		n := len(terms)
+		for i, d := range m.docs {
+			add(d, m.freqs[i*n:(i+1)*n], m.norms[i])
+		}
+		return nil
+	}
+	ok, err := ps.s.phrasePostings(ctx, ph.field, terms, ph.offs, ps.docs, add)
 	if !ok {
 		ps.ok = false
 	}
@@ -313,7 +390,7 @@ func (e *Engine) scorePhrases(ctx context.Context, p *plan, matched *roaring.Bit
 	if err != nil {
 		return nil, err
 	}
-	ps := &phraseScorer{postingScorer: e.segs.newPostingScorer(matched), docs: matched, ok: true}
+	ps := &phraseScorer{postingScorer: e.segs.newPostingScorer(matched), docs: matched, ok: true, memo: p.n.parsed.phrases}
 	scores := make([]float64, len(ps.postingScorer.docs))
 	hits := make([]uint16, len(scores))
 	if err := ps.eval(ctx, root, scores, hits); err != nil {

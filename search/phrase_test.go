@@ -53,7 +53,7 @@ func testPhrasesMatchBleve(t *testing.T, e *Engine) {
 	for i, ph := range phrases {
 		pq := parseQuery(`"` + ph + `"`)
 		c := pq.groups[0][0]
-		got, ok, err := e.phraseBits(ctx, c)
+		got, ok, err := e.phraseBits(ctx, pq.phrases, c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,7 @@ func (e *Engine) plan(ctx context.Context, req Request) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{n: n, filters: map[string][]string{}, excluded: map[string][]string{}, facets: e.facets}
+	n.parsed.phrases = &phraseMemo{}
 	for k, v := range n.Filters {
 		p.filters[k] = append([]string(nil), v...)
 	}

@@ -62,6 +62,8 @@ type parsedQuery struct {
 	// match instead of all of them (a relaxed query, relax.go).
 	minMatch int
 	minOf    int // the groups with words, minMatch counts among
+
+	phrases *phraseMemo // the phrases' matches, found once per request (phrase.go); nil: not kept
 }
 
 // fieldAliases maps the field names accepted before ':' to prose fields.

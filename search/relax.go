@@ -37,7 +37,7 @@ func (e *Engine) wordSets(ctx context.Context, pq *parsedQuery) (*wordSets, erro
 	ws := &wordSets{any: make([]*roaring.Bitmap, len(pq.groups)), exact: make([]*roaring.Bitmap, len(pq.groups))}
 	for gi, g := range pq.groups {
 		for _, c := range g {
-			bm, err := e.clauseBits(ctx, c)
+			bm, err := e.clauseBits(ctx, pq, c)
 			if err != nil {
 				return nil, err
 			}
@@ -62,7 +62,7 @@ func (e *Engine) wordSets(ctx context.Context, pq *parsedQuery) (*wordSets, erro
 		}
 	}
 	for _, c := range pq.excluded {
-		bm, err := e.clauseBits(ctx, c)
+		bm, err := e.clauseBits(ctx, pq, c)
 		if err != nil {
 			return nil, err
 		}
