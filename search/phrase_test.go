@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/faildex/faildex/index"
 )
 
@@ -216,4 +218,46 @@ func TestPhraseTreeCovers(t *testing.T) {
 			t.Errorf("%q: scored from positions %v, want %v", q, got, want)
 		}
 	}
+}
+
+// TestPhraseMemo checks that scoring phrases from the matches a request
+// kept while matching gives what reading the postings' locations again
+// gives.
+func TestPhraseMemo(t *testing.T) {
+	eachIndex(t, func(t *testing.T, e *Engine) {
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(7, 8))
+		kept := 0
+		for _, ph := range randomPhrases(t, e, rng, 40) {
+			req := Request{Query: `"` + ph + `" OR software`}
+			var got [2][]scored
+			for i, memo := range []bool{true, false} {
+				p, err := e.plan(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.phrases == nil {
+					break
+				}
+				ms, err := e.matchSets(ctx, p, producerPhrases, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if memo {
+					kept += len(p.n.parsed.phrases.m)
+				} else {
+					p.n.parsed.phrases = nil
+				}
+				if got[i], err = e.scorePhrases(ctx, p, ms.context(""), 50); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(got[0], got[1], cmp.AllowUnexported(scored{})); diff != "" {
+				t.Errorf("%q: (-kept matches +postings)\n%s", req.Query, diff)
+			}
+		}
+		if kept == 0 {
+			t.Error("no phrase matches kept")
+		}
+	})
 }
