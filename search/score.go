@@ -213,12 +213,13 @@ func (ps *postingScorer) eval(ctx context.Context, n *snode, out []float64) erro
 // share it, so that they combine alike.
 func coordinate(n *snode, sum []float64, hits []uint16, out []float64, eval func(*snode, []float64) error) error {
 	var tmp []float64
+	defer func() { floatScratch.put(tmp) }()
 	for _, k := range n.kids {
 		if k.leaf != nil {
 			continue
 		}
 		if tmp == nil {
-			tmp = make([]float64, len(sum))
+			tmp = floatScratch.get(len(sum))
 		} else {
 			clear(tmp)
 		}

@@ -292,13 +292,21 @@ func (c *cursor) score(l *sleaf) float64 {
 // after those already kept.
 func (tk *topK) tier(t keyTier) error {
 	need := tk.k - len(tk.h)
-	docs := t.docs.ToArray()
+	docs := docScratch.get(int(t.docs.GetCardinality()))
+	defer docScratch.put(docs)
+	fill(docs, t.docs)
 	if len(docs) <= need {
 		// Every document of the tier is kept.
-		return tk.scoreDocs(docs, indexes(len(docs)), t, nil)
+		idx := indexScratch.get(len(docs))
+		defer indexScratch.put(idx)
+		for i := range idx {
+			idx[i] = i
+		}
+		return tk.scoreDocs(docs, idx, t, nil)
 	}
 	// Each document's bound, from the postings bitmaps and block bounds.
-	ub := make([]float64, len(docs))
+	ub := floatScratch.get(len(docs))
+	defer floatScratch.put(ub)
 	segs := tk.e.segs
 	for si := range segs.segs {
 		a, b := tk.segRange(si, docs)
@@ -317,7 +325,8 @@ func (tk *topK) tier(t keyTier) error {
 		return err
 	}
 	th := tk.threshold()
-	rest := make([]int, 0, len(first))
+	rest := indexScratch.get(len(docs))[:0]
+	defer func() { indexScratch.put(rest) }()
 	j := 0
 	for i := range docs {
 		if j < len(first) && first[j] == i {
@@ -338,6 +347,18 @@ func indexes(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// fill sets docs (of bm's cardinality) to bm's documents.
+func fill(docs []uint32, bm *roaring.Bitmap) {
+	it := bm.ManyIterator()
+	for n := 0; n < len(docs); {
+		got := it.NextMany(docs[n:])
+		if got == 0 {
+			break
+		}
+		n += got
+	}
 }
 
 // segRange returns the part docs[a:b] of the ascending docs in segment si.
@@ -400,7 +421,8 @@ func (tk *topK) bound(si int, docs []uint32, out []float64) error {
 	}
 	lo := uint32(tk.e.segs.offsets[si])
 	cand := roaring.New()
-	local := make([]uint32, len(docs))
+	local := docScratch.get(len(docs))
+	defer docScratch.put(local)
 	for i, d := range docs {
 		local[i] = d - lo
 	}
@@ -474,8 +496,10 @@ func (b *bounder) eval(n *snode, out []float64) error {
 		}
 		return nil
 	}
-	sum := make([]float64, b.n)
-	hits := make([]uint16, b.n)
+	sum := floatScratch.get(b.n)
+	defer floatScratch.put(sum)
+	hits := countScratch.get(b.n)
+	defer countScratch.put(hits)
 	for _, k := range n.kids {
 		if k.leaf != nil {
 			if err := b.add(k.leaf, sum, hits); err != nil {
