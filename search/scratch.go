@@ -32,4 +32,5 @@ var (
 	countScratch slicePool[uint16]
 	docScratch   slicePool[uint32]
 	indexScratch slicePool[int]
+	posScratch   slicePool[int32]
 )

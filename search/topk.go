@@ -116,6 +116,7 @@ const topKShare = 8
 // and ranks (nil: none); root must be prepared.
 func (e *Engine) topK(ctx context.Context, keys *rankKeys, root *snode, matched *roaring.Bitmap, k int, ranks []uint32) (*topK, error) {
 	tk := e.newTopK(ctx, root, k, ranks)
+	defer func() { posScratch.put(tk.pos); tk.pos = nil }()
 	for _, t := range keys.tiers(matched) {
 		if tk.full() {
 			// The worst of the k best ranks before every match of this
@@ -427,8 +428,9 @@ func (tk *topK) bound(si int, docs []uint32, out []float64) error {
 		local[i] = d - lo
 	}
 	cand.AddMany(local)
-	if tk.pos == nil || len(tk.pos) < int(tk.e.segs.segs[si].Count()) {
-		tk.pos = make([]int32, tk.e.segs.segs[si].Count())
+	if n := int(tk.e.segs.segs[si].Count()); len(tk.pos) < n {
+		posScratch.put(tk.pos)
+		tk.pos = posScratch.get(n)
 	}
 	for i, d := range local {
 		tk.pos[d] = int32(i)
