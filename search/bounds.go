@@ -130,6 +130,17 @@ func (s *segments) termBounds(ctx context.Context, si int, l *sleaf) (*termBound
 	return tb, nil
 }
 
+// postings returns the decoded postings of term in field of segment si
+// when the cache holds them, else nil.
+func (c *boundCache) postings(si int, field, term string) *termPostings {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tb := c.m[boundKey{seg: si, field: field, term: term}]; tb != nil {
+		return tb.post
+	}
+	return nil
+}
+
 // computeBounds reads every posting of l's term in l's field of segment si,
 // keeping them decoded when they fit the budget.
 func (s *segments) computeBounds(ctx context.Context, si int, l *sleaf) (*termBounds, error) {

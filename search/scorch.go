@@ -502,6 +502,20 @@ func (s *segments) termDocs(field, term string, docs []uint32) (*roaring.Bitmap,
 		if from == to {
 			continue
 		}
+		if tp := s.bounds.postings(i, field, term); tp != nil {
+			// Decoded already (bounds.go): a search per document.
+			j := 0
+			for _, d := range docs[from:to] {
+				local := uint32(uint64(d) - lo)
+				if j = tp.find(j, local); j == len(tp.docs) {
+					break
+				}
+				if tp.docs[j] == local {
+					out.Add(d)
+				}
+			}
+			continue
+		}
 		pl, err := postings(seg, field, []byte(term), nil)
 		if err != nil {
 			return nil, err
