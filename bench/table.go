@@ -84,6 +84,7 @@ func (r *Report) Table(w io.Writer) {
 	if len(names) > 0 {
 		r.peerTables(w, names, peers, http)
 	}
+	r.throughputTable(w)
 	for _, l := range r.HTTPInfo {
 		fmt.Fprintln(w, "http: "+l)
 	}
