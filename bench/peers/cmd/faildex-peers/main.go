@@ -394,5 +394,3 @@ func lead(in *index.Incident) string {
 	}
 	return s
 }
-
-var errStop = errors.New("stop")
