@@ -37,8 +37,8 @@ type Class struct {
 	Suggest bool
 	// Reading marks classes that time how faildex reads a query (typos,
 	// completions, synonyms, suggestions): the peers, which match words
-	// as written, skip them, and the mixed throughput leaves them out so
-	// that it stays comparable with earlier runs.
+	// as written, skip them, and the throughput mix leaves them out (see
+	// MixClasses).
 	Reading bool
 	// Exploring classes, over the matches of Req: a pivot of Rows by
 	// Cols; the similar incidents of Similar's top hit (a search, newest
@@ -171,34 +171,34 @@ type Stats struct {
 
 // Report is one benchmark run at one corpus size.
 type Report struct {
-	N            int     `json:"n"`
-	Seed         uint64  `json:"seed"`
-	CorpusBytes  int64   `json:"corpus_bytes"` // report files
-	TextBytes    int64   `json:"text_bytes"`   // prose fields and rationales
-	Built        bool    `json:"built"`        // the index was built in this run
-	BuildSeconds float64 `json:"build_seconds"`
-	BuildRSSMB   float64 `json:"build_peak_rss_mb"`
-	BuildCPU     float64 `json:"build_cpu_seconds"` // user+system CPU time of the build
-	LoadAvg      float64 `json:"load_average"`      // the machine's 1-minute load average at the start`
-	IndexBytes   int64   `json:"index_bytes"`
-	OpenSeconds  float64 `json:"open_first_query_seconds"`
-	PeakRSSMB    float64 `json:"peak_rss_mb"`
-	// Throughput is faildex's requests per second in process on the mix,
-	// as in Throughputs.
-	Throughput float64 `json:"mixed_requests_per_second"`
+	N            int        `json:"n"`
+	Seed         uint64     `json:"seed"`
+	CorpusBytes  int64      `json:"corpus_bytes"` // report files
+	TextBytes    int64      `json:"text_bytes"`   // prose fields and rationales
+	Built        bool       `json:"built"`        // the index was built in this run
+	BuildSeconds float64    `json:"build_seconds"`
+	BuildRSSMB   float64    `json:"build_peak_rss_mb"`
+	BuildCPU     float64    `json:"build_cpu_seconds"` // user+system CPU time of the build
+	LoadAvg      float64    `json:"load_average"`      // the machine's 1-minute load average at the start`
+	IndexBytes   int64      `json:"index_bytes"`
+	OpenSeconds  float64    `json:"open_first_query_seconds"`
+	PeakRSSMB    float64    `json:"peak_rss_mb"`
+	Throughput   float64    `json:"mixed_requests_per_second"`
+	Stats        []Stats    `json:"stats"`
+	HTTP         []Stats    `json:"http,omitempty"` // faildex over HTTP (RunHTTP)
+	HTTPInfo     []string   `json:"http_info,omitempty"`
+	Peers        []Stats    `json:"peers,omitempty"`
+	PeerLoads    []PeerLoad `json:"peer_loads,omitempty"`
+	PeersWhen    time.Time  `json:"peers_when,omitempty"`
+	PeerInfo     []string   `json:"peer_info,omitempty"`
+	When         time.Time  `json:"when"`
+	GoMaxProcs   int        `json:"gomaxprocs"`
+	Fingerprint  string     `json:"corpus_fingerprint"`
+
 	// Throughputs are every engine's rates on the same mix with the same
-	// concurrent clients: faildex in process, over HTTP, the peers.
+	// concurrent clients (RunMix): faildex in process (its requests per
+	// second also in Throughput), over HTTP, the peers.
 	Throughputs []Throughput `json:"throughput,omitempty"`
-	Stats       []Stats      `json:"stats"`
-	HTTP        []Stats      `json:"http,omitempty"` // faildex over HTTP (RunHTTP)
-	HTTPInfo    []string     `json:"http_info,omitempty"`
-	Peers       []Stats      `json:"peers,omitempty"`
-	PeerLoads   []PeerLoad   `json:"peer_loads,omitempty"`
-	PeersWhen   time.Time    `json:"peers_when,omitempty"`
-	PeerInfo    []string     `json:"peer_info,omitempty"`
-	When        time.Time    `json:"when"`
-	GoMaxProcs  int          `json:"gomaxprocs"`
-	Fingerprint string       `json:"corpus_fingerprint"`
 }
 
 // BuildMBps is the build speed in MB of report files per second.

@@ -32,7 +32,11 @@ type Throughput struct {
 	// answering process, whose CPU then counts them).
 	CPU       float64 `json:"cpu_ms_per_request,omitempty"`
 	ClientCPU float64 `json:"client_cpu_ms_per_request,omitempty"`
-	Note      string  `json:"note,omitempty"`
+	// LoadAvg is the machine's 1-minute load average at the end: other
+	// processes competing for the CPUs lower the rate, and hardly the CPU
+	// per request.
+	LoadAvg float64 `json:"load_average"`
+	Note    string  `json:"note,omitempty"`
 }
 
 // Mix defaults: four clients for five seconds.
@@ -182,7 +186,7 @@ func RunMix(ctx context.Context, o MixOptions) (Throughput, error) {
 	if err != nil {
 		return tp, err
 	}
-	tp.Requests, tp.Seconds = n.Load(), elapsed.Seconds()
+	tp.Requests, tp.Seconds, tp.LoadAvg = n.Load(), elapsed.Seconds(), loadAverage()
 	if tp.Requests == 0 {
 		return tp, errors.New("bench: no request completed in the mix")
 	}
@@ -227,7 +231,7 @@ func (r *Report) throughputTable(w io.Writer) {
 	}
 	first := r.Throughputs[0]
 	fmt.Fprintf(w, "\nthroughput: %d concurrent clients for %.0f s each, mix of %s\n", first.Clients, first.Seconds, strings.Join(first.Classes, " "))
-	fmt.Fprintf(w, "%-15s %7s %9s %10s %11s %11s %12s %12s\n", "engine", "clients", "requests", "requests/s", "cpu ms/req", "client cpu", "faildex x", "http x")
+	fmt.Fprintf(w, "%-15s %7s %9s %10s %11s %11s %12s %12s %6s\n", "engine", "clients", "requests", "requests/s", "cpu ms/req", "client cpu", "faildex x", "http x", "load")
 	ratio := func(ours Throughput, tp Throughput) string {
 		if ours.PerSecond <= 0 || tp.PerSecond <= 0 || tp.Engine == ours.Engine {
 			return "-"
@@ -247,8 +251,8 @@ func (r *Report) throughputTable(w io.Writer) {
 		if !slices.Equal(tp.Classes, first.Classes) {
 			name += "†"
 		}
-		fmt.Fprintf(w, "%-15s %7d %9d %10.1f %11s %11s %12s %12s\n", name, tp.Clients, tp.Requests, tp.PerSecond, cpu, ccpu,
-			ratio(ours, tp), ratio(http, tp))
+		fmt.Fprintf(w, "%-15s %7d %9d %10.1f %11s %11s %12s %12s %6.1f\n", name, tp.Clients, tp.Requests, tp.PerSecond, cpu, ccpu,
+			ratio(ours, tp), ratio(http, tp), tp.LoadAvg)
 	}
 	for _, tp := range r.Throughputs {
 		if !slices.Equal(tp.Classes, first.Classes) {
@@ -258,5 +262,5 @@ func (r *Report) throughputTable(w io.Writer) {
 			fmt.Fprintf(w, "%s: %s\n", tp.Engine, tp.Note)
 		}
 	}
-	fmt.Fprintf(w, "cpu: the answering process(es) per request (faildex in process: its clients' goroutines included); client cpu: the clients' process when it is another; faildex x, http x: faildex's requests/s in process, over HTTP, over the engine's\n")
+	fmt.Fprintf(w, "cpu: the answering process(es) per request (faildex in process: its clients' goroutines included); client cpu: the clients' process when it is another; faildex x, http x: faildex's requests/s in process, over HTTP, over the engine's; load: the machine's load average after the mix\n")
 }
