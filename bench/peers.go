@@ -74,6 +74,8 @@ func PeersProgram() ([]string, error) {
 
 // RunPeers runs the peers program on the same corpus and adds its results
 // to rep, checking that engines agree with faildex on totals and counts.
+// The peers also serve the throughput mix (--mix, --clients: cfg's
+// MixDuration and MixClients), added to rep.Throughputs.
 func RunPeers(ctx context.Context, cfg Config, rep *Report) error {
 	prog, err := PeersProgram()
 	if err != nil {
