@@ -3,6 +3,8 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -83,21 +85,33 @@ func TestClassURL(t *testing.T) {
 
 // checkPeers runs the peers program, built from bench/peers, on the corpus
 // and index of cfg: plain bleve always (pure Go), Sphinx and Xapian when
-// installed (bench/setup-sphinx.sh, bench/setup-xapian.sh; the test says
-// when it leaves them out). Every engine must answer its classes as faildex
-// does and serve the mix from four clients.
+// installed (bench/setup-sphinx.sh, bench/setup-xapian.sh). The test says
+// when it leaves one out, and fails instead when $FAILDEX_TEST_PEERS
+// (comma-separated) names it. Every engine must answer its classes as
+// faildex does and serve the mix from four clients.
 func checkPeers(t *testing.T, cfg Config, rep *Report) {
 	t.Helper()
+	required := map[string]bool{}
+	for _, e := range strings.Split(os.Getenv("FAILDEX_TEST_PEERS"), ",") {
+		required[strings.TrimSpace(e)] = true
+	}
+	leftOut := func(engine, why string) {
+		if required[engine] {
+			t.Errorf("%s required by $FAILDEX_TEST_PEERS but %s", engine, why)
+		} else {
+			t.Logf("%s left out: %s", engine, why)
+		}
+	}
 	engines := []string{"bleve_naive"}
 	if _, err1 := exec.LookPath("searchd"); err1 != nil {
-		t.Logf("sphinx left out: searchd not installed (bench/setup-sphinx.sh): %v", err1)
+		leftOut("sphinx", "searchd is not installed (bench/setup-sphinx.sh)")
 	} else if _, err2 := exec.LookPath("indexer"); err2 != nil {
-		t.Logf("sphinx left out: indexer not installed (bench/setup-sphinx.sh): %v", err2)
+		leftOut("sphinx", "indexer is not installed (bench/setup-sphinx.sh)")
 	} else {
 		engines = append(engines, "sphinx")
 	}
 	if out, err := exec.Command("/usr/bin/python3", "-c", "import xapian").CombinedOutput(); err != nil {
-		t.Logf("xapian left out: python3-xapian not installed (bench/setup-xapian.sh): %v: %s", err, out)
+		leftOut("xapian", fmt.Sprintf("python3-xapian is not installed (bench/setup-xapian.sh): %v: %s", err, out))
 	} else {
 		engines = append(engines, "xapian")
 	}
