@@ -231,7 +231,7 @@ func (r *Report) throughputTable(w io.Writer) {
 	}
 	first := r.Throughputs[0]
 	fmt.Fprintf(w, "\nthroughput: %d concurrent clients for %.0f s each, mix of %s\n", first.Clients, first.Seconds, strings.Join(first.Classes, " "))
-	fmt.Fprintf(w, "%-15s %7s %9s %10s %11s %11s %12s %12s %6s\n", "engine", "clients", "requests", "requests/s", "cpu ms/req", "client cpu", "faildex x", "http x", "load")
+	fmt.Fprintf(w, "%-15s %7s %9s %10s %11s %10s %11s %12s %12s %6s\n", "engine", "clients", "requests", "requests/s", "cpu ms/req", "req/cpu-s", "client cpu", "faildex x", "http x", "load")
 	ratio := func(ours Throughput, tp Throughput) string {
 		if ours.PerSecond <= 0 || tp.PerSecond <= 0 || tp.Engine == ours.Engine {
 			return "-"
@@ -243,15 +243,15 @@ func (r *Report) throughputTable(w io.Writer) {
 		if tp.ClientCPU > 0 {
 			ccpu = fmt.Sprintf("%.3f", tp.ClientCPU)
 		}
-		cpu := "-"
+		cpu, perCPU := "-", "-"
 		if tp.CPU > 0 {
-			cpu = fmt.Sprintf("%.3f", tp.CPU)
+			cpu, perCPU = fmt.Sprintf("%.3f", tp.CPU), fmt.Sprintf("%.0f", 1000/tp.CPU)
 		}
 		name := tp.Engine
 		if !slices.Equal(tp.Classes, first.Classes) {
 			name += "†"
 		}
-		fmt.Fprintf(w, "%-15s %7d %9d %10.1f %11s %11s %12s %12s %6.1f\n", name, tp.Clients, tp.Requests, tp.PerSecond, cpu, ccpu,
+		fmt.Fprintf(w, "%-15s %7d %9d %10.1f %11s %10s %11s %12s %12s %6.1f\n", name, tp.Clients, tp.Requests, tp.PerSecond, cpu, perCPU, ccpu,
 			ratio(ours, tp), ratio(http, tp), tp.LoadAvg)
 	}
 	for _, tp := range r.Throughputs {
@@ -262,5 +262,5 @@ func (r *Report) throughputTable(w io.Writer) {
 			fmt.Fprintf(w, "%s: %s\n", tp.Engine, tp.Note)
 		}
 	}
-	fmt.Fprintf(w, "cpu: the answering process(es) per request (faildex in process: its clients' goroutines included); client cpu: the clients' process when it is another; faildex x, http x: faildex's requests/s in process, over HTTP, over the engine's; load: the machine's load average after the mix\n")
+	fmt.Fprintf(w, "cpu: the answering process(es) per request (faildex in process: its clients' goroutines included), req/cpu-s its inverse, which other load on the machine hardly changes; client cpu: the clients' process when it is another; faildex x, http x: faildex's requests/s in process, over HTTP, over the engine's; load: the machine's load average after the mix\n")
 }

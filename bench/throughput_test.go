@@ -111,8 +111,8 @@ func TestThroughputTable(t *testing.T) {
 	r.Table(&b)
 	for _, want := range []string{
 		"throughput: 4 concurrent clients for 5 s each, mix of landing common_word",
-		"sphinx                4       400       80.0       9.000       1.300         2.50         2.00",
-		"xapian†               4       100       20.0      20.000           -        10.00         8.00",
+		"sphinx                4       400       80.0       9.000        111       1.300         2.50         2.00",
+		"xapian†               4       100       20.0      20.000         50           -        10.00         8.00",
 		"† xapian's mix: landing common_word*",
 		"sphinx: max_children = 5",
 	} {
