@@ -16,8 +16,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/faildex/faildex/data"
@@ -39,8 +37,8 @@ type Class struct {
 	Suggest bool
 	// Reading marks classes that time how faildex reads a query (typos,
 	// completions, synonyms, suggestions): the peers, which match words
-	// as written, skip them, and the mixed throughput leaves them out so
-	// that it stays comparable with earlier runs.
+	// as written, skip them, and the throughput mix leaves them out (see
+	// MixClasses).
 	Reading bool
 	// Exploring classes, over the matches of Req: a pivot of Rows by
 	// Cols; the similar incidents of Similar's top hit (a search, newest
@@ -139,6 +137,11 @@ type Config struct {
 	// PeerEngines, comma-separated, limits RunPeers to these engines
 	// (empty: every engine).
 	PeerEngines string
+	// MixClients and MixDuration shape the throughput mix (RunMix) of
+	// every engine: concurrent clients, and for how long (defaults
+	// DefaultMixClients and DefaultMixDuration).
+	MixClients  int
+	MixDuration time.Duration
 }
 
 // Stats of one class on one engine.
@@ -191,6 +194,11 @@ type Report struct {
 	When         time.Time  `json:"when"`
 	GoMaxProcs   int        `json:"gomaxprocs"`
 	Fingerprint  string     `json:"corpus_fingerprint"`
+
+	// Throughputs are every engine's rates on the same mix with the same
+	// concurrent clients (RunMix): faildex in process (its requests per
+	// second also in Throughput), over HTTP, the peers.
+	Throughputs []Throughput `json:"throughput,omitempty"`
 }
 
 // BuildMBps is the build speed in MB of report files per second.
@@ -327,10 +335,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Stats = append(rep.Stats, st)
 		logf(cfg.Log, "%-15s p50 %8.3f ms  p99 %8.3f ms  total %d", c.Name, st.P50, st.P99, st.Total)
 	}
-	rep.Throughput, err = mixed(ctx, eng, 3*time.Second)
+	tp, err := inProcessMix(ctx, eng, cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bench: mix: %w", err)
 	}
+	rep.Throughput, rep.Throughputs = tp.PerSecond, []Throughput{tp}
+	logf(cfg.Log, "mix, %d clients: %.0f requests/s, cpu %.3f ms per request", tp.Clients, tp.PerSecond, tp.CPU)
 	rep.PeakRSSMB = peakRSSMB()
 	return rep, nil
 }
@@ -480,38 +490,4 @@ func Percentiles(d []time.Duration) (p50, p95, p99, mean float64) {
 		sum += x
 	}
 	return at(0.50), at(0.95), at(0.99), float64(sum.Microseconds()) / 1000 / float64(len(s))
-}
-
-// mixed runs the search classes round-robin from 4 goroutines for d and
-// returns requests per second. Reading and exploring classes are left out
-// (see Class).
-func mixed(ctx context.Context, eng *search.Engine, d time.Duration) (float64, error) {
-	var classes []Class
-	for _, c := range Classes() {
-		if c.ExportLimit == 0 && !c.Reading && !c.explore() {
-			classes = append(classes, c)
-		}
-	}
-	var n atomic.Int64
-	var firstErr atomic.Value
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			for i := g; time.Now().Before(deadline); i++ {
-				if _, _, err := once(ctx, eng, classes[i%len(classes)], io.Discard); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				n.Add(1)
-			}
-		}(g)
-	}
-	wg.Wait()
-	if err, ok := firstErr.Load().(error); ok {
-		return 0, err
-	}
-	return float64(n.Load()) / d.Seconds(), nil
 }

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/faildex/faildex/search"
 )
@@ -18,7 +21,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an index")
 	}
-	cfg := Config{N: 150, Seed: 3, Dir: t.TempDir(), Corpus: "../data", Reps: 3}
+	cfg := Config{N: 150, Seed: 3, Dir: t.TempDir(), Corpus: "../data", Reps: 3, MixDuration: 100 * time.Millisecond}
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +49,7 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	checkReading(t, cfg)
+	checkMix(t, rep, "faildex")
 	// Over HTTP, a faildex server started on the same index answers every
 	// search and suggest class as the engine did in process.
 	cfg.Serve = []string{buildFaildex(t), "serve"}
@@ -60,6 +64,9 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("over HTTP: %s", l)
 		}
 	}
+	checkMix(t, rep, HTTPEngine)
+	// The peers answer the same classes and serve the same mix.
+	checkPeers(t, cfg, rep)
 	// A second run reuses the corpus and the index.
 	rep2, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -71,7 +78,8 @@ func TestSmoke(t *testing.T) {
 	var table, svg bytes.Buffer
 	rep.Table(&table)
 	WriteSVG(&svg, []*Report{rep})
-	if !strings.Contains(table.String(), "landing") || !strings.Contains(table.String(), "http p50") || !strings.HasPrefix(svg.String(), "<svg") {
+	if !strings.Contains(table.String(), "landing") || !strings.Contains(table.String(), "http p50") ||
+		!strings.Contains(table.String(), "throughput: 4 concurrent clients") || !strings.HasPrefix(svg.String(), "<svg") {
 		t.Errorf("table or plot incomplete:\n%s", table.String())
 	}
 }
@@ -127,4 +135,27 @@ func buildFaildex(t *testing.T) string {
 		t.Fatalf("building faildex: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// checkMix checks that rep holds engine's throughput on the whole mix with
+// the default clients.
+func checkMix(t *testing.T, rep *Report, engine string) {
+	t.Helper()
+	var want []string
+	for _, c := range MixClasses() {
+		want = append(want, c.Name)
+	}
+	for _, tp := range rep.Throughputs {
+		if tp.Engine != engine {
+			continue
+		}
+		if tp.Clients != DefaultMixClients || tp.Requests < int64(tp.Clients) || tp.PerSecond <= 0 || tp.Seconds <= 0 {
+			t.Errorf("%s's mix: %d clients, %d requests, %.1f/s over %.3f s", engine, tp.Clients, tp.Requests, tp.PerSecond, tp.Seconds)
+		}
+		if diff := cmp.Diff(want, tp.Classes); diff != "" {
+			t.Errorf("%s's mix (-want +got):\n%s", engine, diff)
+		}
+		return
+	}
+	t.Errorf("no throughput for %s", engine)
 }

@@ -42,7 +42,16 @@ func RunHTTP(ctx context.Context, cfg Config, rep *Report) (err error) {
 		return err
 	}
 	ixDir := IndexDir(cfg.Dir, cfg.Seed, cfg.N)
-	args := append(cfg.Serve[1:len(cfg.Serve):len(cfg.Serve)], "--index", ixDir, "--addr", addr)
+	clients := cfg.MixClients
+	if clients <= 0 {
+		clients = DefaultMixClients
+	}
+	// The mix's clients are all let in at once, heavy requests (the
+	// phrase, the deep page) included: the server's admission limits
+	// (by default, on two cores, one heavy search at a time and a 503 for
+	// the third waiting) would turn the mix into a test of its queue.
+	args := append(cfg.Serve[1:len(cfg.Serve):len(cfg.Serve)], "--index", ixDir, "--addr", addr,
+		"--max-searches", strconv.Itoa(clients), "--max-heavy-searches", strconv.Itoa(clients))
 	cmd := exec.Command(cfg.Serve[0], args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard // the access log, as a server writes it
 	logf(cfg.Log, "starting %v", append(cfg.Serve[:1:1], args...))
@@ -79,7 +88,41 @@ func RunHTTP(ctx context.Context, cfg Config, rep *Report) (err error) {
 		logf(cfg.Log, "%-15s http p50 %8.3f ms  p99 %8.3f ms  server cpu %8.3f ms  total %d", c.Name, st.P50, st.P99, st.CPU, st.Total)
 	}
 	rep.HTTPInfo = Agreement(rep.Stats, rep.HTTP)
+	tp, err := httpMix(ctx, cfg, base, cmd.Process.Pid, clients)
+	if err != nil {
+		return fmt.Errorf("bench: mix over HTTP: %w", err)
+	}
+	rep.Throughputs = append(rep.Throughputs, tp)
+	logf(cfg.Log, "mix over HTTP, %d clients: %.0f requests/s, server cpu %.3f ms per request", tp.Clients, tp.PerSecond, tp.CPU)
 	return nil
+}
+
+// httpMix runs the mix against the faildex server at base (process pid):
+// each client its own keep-alive connection, without compression, reading
+// every answer to its last byte. CPU is the server's; the clients' is this
+// process's.
+func httpMix(ctx context.Context, cfg Config, base string, pid, clients int) (Throughput, error) {
+	hc := make([]*http.Client, clients)
+	for i := range hc {
+		hc[i] = &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, DisableCompression: true}}
+	}
+	defer func() {
+		for _, c := range hc {
+			c.CloseIdleConnections()
+		}
+	}()
+	urls := map[string]string{}
+	for _, c := range MixClasses() {
+		urls[c.Name] = base + ClassURL(c)
+	}
+	return RunMix(ctx, MixOptions{
+		Engine: HTTPEngine, Clients: clients, Duration: cfg.MixDuration,
+		Do: func(ctx context.Context, i int, c Class) error {
+			return getHTTP(ctx, hc[i], urls[c.Name], io.Discard)
+		},
+		CPU:       func() (float64, error) { return ProcCPUSeconds(pid) },
+		ClientCPU: func() (float64, error) { return CPUSeconds(), nil },
+	})
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.

@@ -23,7 +23,10 @@ import (
 type PeerOutput struct {
 	Stats []Stats    `json:"stats"`
 	Loads []PeerLoad `json:"loads,omitempty"`
-	Info  []string   `json:"info"`
+	// Throughputs are the engines' rates on the mix (see RunMix), asked
+	// for with --mix and --clients.
+	Throughputs []Throughput `json:"throughput,omitempty"`
+	Info        []string     `json:"info"`
 }
 
 // PeerLoad is how a peer engine took in the corpus.
@@ -71,6 +74,8 @@ func PeersProgram() ([]string, error) {
 
 // RunPeers runs the peers program on the same corpus and adds its results
 // to rep, checking that engines agree with faildex on totals and counts.
+// The peers also serve the throughput mix (--mix, --clients: cfg's
+// MixDuration and MixClients), added to rep.Throughputs.
 func RunPeers(ctx context.Context, cfg Config, rep *Report) error {
 	prog, err := PeersProgram()
 	if err != nil {
@@ -88,6 +93,14 @@ func RunPeers(ctx context.Context, cfg Config, rep *Report) error {
 	if cfg.PeerEngines != "" {
 		args = append(args, "--engines", cfg.PeerEngines)
 	}
+	mix, clients := cfg.MixDuration, cfg.MixClients
+	if mix <= 0 {
+		mix = DefaultMixDuration
+	}
+	if clients <= 0 {
+		clients = DefaultMixClients
+	}
+	args = append(args, "--mix", mix.String(), "--clients", strconv.Itoa(clients))
 	cmd := exec.CommandContext(ctx, prog[0], args...)
 	// On cancellation, let the peers program stop its PostgreSQL cluster.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -107,6 +120,7 @@ func RunPeers(ctx context.Context, cfg Config, rep *Report) error {
 		return fmt.Errorf("bench: peers output: %w", err)
 	}
 	rep.Peers, rep.PeerLoads, rep.PeersWhen = po.Stats, po.Loads, time.Now().UTC()
+	rep.Throughputs = append(rep.Throughputs, po.Throughputs...)
 	rep.PeerInfo = append(po.Info, Agreement(rep.Stats, po.Stats)...)
 	return nil
 }
@@ -202,6 +216,11 @@ func KeepPeers(rep, old *Report) {
 		when = old.When
 	}
 	rep.Peers, rep.PeerLoads, rep.PeersWhen = old.Peers, old.PeerLoads, when
+	for _, tp := range old.Throughputs {
+		if tp.Engine != "faildex" && tp.Engine != HTTPEngine {
+			rep.Throughputs = append(rep.Throughputs, tp)
+		}
+	}
 	rep.PeerInfo = []string{fmt.Sprintf("peers: results of %s, kept from an earlier run", when.Format(time.RFC3339))}
 	for _, l := range old.PeerInfo {
 		if !strings.HasPrefix(l, "agree") && !strings.HasPrefix(l, "differ") && !strings.HasPrefix(l, "DISAGREE") && !strings.HasPrefix(l, "peers: results of") {

@@ -2,6 +2,11 @@ package bench
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,4 +81,73 @@ func TestClassURL(t *testing.T) {
 			t.Errorf("%s: %s, want %s", name, got[name], want)
 		}
 	}
+}
+
+// checkPeers runs the peers program, built from bench/peers, on the corpus
+// and index of cfg: plain bleve always (pure Go), Sphinx and Xapian when
+// installed (bench/setup-sphinx.sh, bench/setup-xapian.sh). The test says
+// when it leaves one out, and fails instead when $FAILDEX_TEST_PEERS
+// (comma-separated) names it. Every engine must answer its classes as
+// faildex does and serve the mix from four clients.
+func checkPeers(t *testing.T, cfg Config, rep *Report) {
+	t.Helper()
+	required := map[string]bool{}
+	for _, e := range strings.Split(os.Getenv("FAILDEX_TEST_PEERS"), ",") {
+		required[strings.TrimSpace(e)] = true
+	}
+	leftOut := func(engine, why string) {
+		if required[engine] {
+			t.Errorf("%s required by $FAILDEX_TEST_PEERS but %s", engine, why)
+		} else {
+			t.Logf("%s left out: %s", engine, why)
+		}
+	}
+	engines := []string{"bleve_naive"}
+	if _, err1 := exec.LookPath("searchd"); err1 != nil {
+		leftOut("sphinx", "searchd is not installed (bench/setup-sphinx.sh)")
+	} else if _, err2 := exec.LookPath("indexer"); err2 != nil {
+		leftOut("sphinx", "indexer is not installed (bench/setup-sphinx.sh)")
+	} else {
+		engines = append(engines, "sphinx")
+	}
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import xapian").CombinedOutput(); err != nil {
+		leftOut("xapian", fmt.Sprintf("python3-xapian is not installed (bench/setup-xapian.sh): %v: %s", err, out))
+	} else {
+		engines = append(engines, "xapian")
+	}
+	t.Setenv("FAILDEX_PEERS", buildPeers(t))
+	var log bytes.Buffer
+	cfg.Log, cfg.PeerEngines = &log, strings.Join(engines, ",")
+	if err := RunPeers(context.Background(), cfg, rep); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	for _, l := range rep.PeerInfo {
+		if strings.HasPrefix(l, "DISAGREE") {
+			t.Error(l)
+		}
+	}
+	for _, e := range engines {
+		n := 0
+		for _, s := range rep.Peers {
+			if s.Engine == e {
+				n++
+			}
+		}
+		if n < len(MixClasses()) {
+			t.Errorf("%s answered %d classes", e, n)
+		}
+		checkMix(t, rep, e)
+	}
+}
+
+// buildPeers builds the peers program for the test.
+func buildPeers(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "faildex-peers")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/faildex-peers")
+	cmd.Dir = "peers"
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building faildex-peers: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -25,8 +25,12 @@ func (r *Report) Table(w io.Writer) {
 	if r.TextBytes > 0 {
 		fmt.Fprintf(w, ", %.2fx the text fields", float64(r.IndexBytes)/float64(r.TextBytes))
 	}
-	fmt.Fprintf(w, "\nopen + first query: %.2f s; mixed requests (4 goroutines): %.0f/s; peak RSS %.0f MB\n\n",
-		r.OpenSeconds, r.Throughput, r.PeakRSSMB)
+	clients := 4 // results of before Throughputs were recorded
+	if len(r.Throughputs) > 0 {
+		clients = r.Throughputs[0].Clients
+	}
+	fmt.Fprintf(w, "\nopen + first query: %.2f s; mixed requests (%d goroutines): %.0f/s; peak RSS %.0f MB\n\n",
+		r.OpenSeconds, clients, r.Throughput, r.PeakRSSMB)
 	peers := map[string]map[string]Stats{}
 	var names []string
 	for _, s := range r.Peers {
@@ -84,6 +88,7 @@ func (r *Report) Table(w io.Writer) {
 	if len(names) > 0 {
 		r.peerTables(w, names, peers, http)
 	}
+	r.throughputTable(w)
 	for _, l := range r.HTTPInfo {
 		fmt.Fprintln(w, "http: "+l)
 	}

@@ -23,9 +23,14 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	seed, corpus := corpusFlags(fs)
 	rebuild := fs.Bool("rebuild", false, "rebuild indexes even when they exist")
 	svg := fs.String("svg", "", "write the latency-versus-size plot of every result in --out to this SVG file")
+	mix := fs.Duration("mix", bench.DefaultMixDuration, "how long each engine serves the throughput mix (concurrent clients sending the search classes every engine answers)")
+	mixClients := fs.Int("mix-clients", bench.DefaultMixClients, "concurrent clients of the throughput mix (each its own connection)")
 	updates := fs.Int("updates", 0, "also measure live updates over HTTP on a copy of each index: this many PUTs by 32 clients while 20 clients search, after 100 timed one at a time until visible (e.g. 10000)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	if *mix <= 0 || *mixClients < 1 {
+		return fmt.Errorf("%w: --mix and --mix-clients must be positive", errUsage)
 	}
 	var sizes []int
 	for _, s := range strings.Split(*ns, ",") {
@@ -50,7 +55,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		serve = []string{exe, "serve"}
 	}
 	for _, n := range sizes {
-		cfg := bench.Config{N: n, Seed: *seed, Dir: *out, Corpus: *corpus, Reps: *reps, Rebuild: *rebuild, Log: env.Stderr, Serve: serve, PeerEngines: *engines}
+		cfg := bench.Config{N: n, Seed: *seed, Dir: *out, Corpus: *corpus, Reps: *reps, Rebuild: *rebuild, Log: env.Stderr, Serve: serve, PeerEngines: *engines,
+			MixClients: *mixClients, MixDuration: *mix}
 		rep, err := bench.Run(ctx, cfg)
 		if err != nil {
 			return err

@@ -33,6 +33,17 @@ func (b *bleveNaive) Name() string              { return "bleve_naive" }
 func (b *bleveNaive) Approx(c bench.Class) bool { return false }
 func (b *bleveNaive) Close() error              { return b.idx.Close() }
 
+// Clients shares the index among the clients of the mix, goroutines of
+// this process, as a server would: a bleve index serves concurrent
+// searches. CPU is this process's, the clients' included.
+func (b *bleveNaive) Clients(_ context.Context, n int) (*clientSet, error) {
+	cs := &clientSet{cpu: selfCPU, close: func() error { return nil }, note: "goroutines sharing the index in one process"}
+	for range n {
+		cs.run = append(cs.run, b.Run)
+	}
+	return cs, nil
+}
+
 func naiveMapping() mapping.IndexMapping {
 	doc := mapping.NewDocumentStaticMapping()
 	for _, name := range index.ProseFields() {

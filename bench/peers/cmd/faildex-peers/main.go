@@ -16,6 +16,12 @@
 //     small Python program (xapian_peer.py) over a pipe, ValueCountMatchSpy
 //     for the counts (xapian.go).
 //
+// With --mix D, each of sphinx, xapian and bleve_naive also serves the
+// throughput mix (bench.RunMix) for D after its classes: --clients clients
+// at once, each with its own connection to searchd, its own Python process
+// on the Xapian database, or its own goroutine on the bleve index; the
+// results go in the output's "throughput".
+//
 // PostgreSQL runs as a throwaway cluster (initdb, pg_ctl) in a temporary
 // directory on 127.0.0.1, as the postgres user when run as root; see
 // ../../setup-postgres.sh for installing it, and ../../setup-sphinx.sh and
@@ -32,6 +38,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -124,11 +131,17 @@ func main() {
 	reps := flag.Int("reps", 200, "timed repetitions per class (fewer for slow classes: at most about 20 s each)")
 	flag.BoolVar(&reload, "rebuild", false, "load sphinx and xapian anew even when a load of this corpus is kept")
 	flag.StringVar(&sphinxRanker, "sphinx-ranker", sphinxRanker, "Sphinx's ranker for word queries (proximity_bm25, bm25, none, ...)")
+	mix := flag.Duration("mix", 0, "also run the throughput mix (bench.RunMix) on each engine for this long, with --clients concurrent clients (sphinx, xapian and bleve_naive; 0: no mix)")
+	flag.IntVar(&mixClients, "clients", mixClients, "concurrent clients of the throughput mix, each its own connection or process")
 	engines := flag.String("engines", "sphinx,xapian,bleve_naive,sqlite_fts5,pg_fts,pg_naive", "engines to run")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	out, err := run(ctx, *dir, *n, *seed, *reps, strings.Split(*engines, ","))
+	if mixClients < 1 {
+		fmt.Fprintln(os.Stderr, "faildex-peers: --clients must be at least 1")
+		os.Exit(2)
+	}
+	out, err := run(ctx, *dir, *n, *seed, *reps, *mix, strings.Split(*engines, ","))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faildex-peers:", err)
 		os.Exit(1)
@@ -166,7 +179,7 @@ func loadIncidents(dir string, seed uint64, n int) ([]index.Incident, error) {
 	return ins, err
 }
 
-func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines []string) (*bench.PeerOutput, error) {
+func run(ctx context.Context, dir string, n int, seed uint64, reps int, mix time.Duration, engines []string) (*bench.PeerOutput, error) {
 	out := &bench.PeerOutput{}
 	var ins []index.Incident
 	load := func() ([]index.Incident, error) {
@@ -193,7 +206,13 @@ func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines 
 			pg.stop()
 		}
 	}()
-	for _, name := range engines {
+	last := -1
+	for i, name := range engines {
+		if strings.TrimSpace(name) != "" {
+			last = i
+		}
+	}
+	for i, name := range engines {
 		name = strings.TrimSpace(name)
 		var p peer
 		var err error
@@ -227,6 +246,12 @@ func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines 
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		if i == last {
+			// The reports are not needed any more: the clients' garbage
+			// collections need not scan them (gigabytes at 100k).
+			ins = nil
+			runtime.GC()
+		}
 		out.Info = append(out.Info, fmt.Sprintf("%s: ready in %.1f s (load or reuse)", name, time.Since(start).Seconds()))
 		if l, ok := p.(loader); ok {
 			out.Loads = append(out.Loads, l.Load())
@@ -246,6 +271,17 @@ func run(ctx context.Context, dir string, n int, seed uint64, reps int, engines 
 			st.N = n
 			out.Stats = append(out.Stats, st)
 			logf("%-12s %-15s p50 %9.3f ms  total %d", name, c.Name, st.P50, st.Total)
+		}
+		if _, ok := p.(concurrent); ok && mix > 0 {
+			tp, err := runMix(ctx, p, bench.MixOptions{Clients: mixClients, Duration: mix})
+			if err != nil {
+				p.Close()
+				return nil, err
+			}
+			out.Throughputs = append(out.Throughputs, tp)
+			logf("%-12s mix, %d clients: %.0f requests/s, cpu %.3f ms per request", name, tp.Clients, tp.PerSecond, tp.CPU)
+		} else if mix > 0 {
+			out.Info = append(out.Info, name+": no throughput mix (its clients are not set up for concurrency here)")
 		}
 		if err := p.Close(); err != nil {
 			return nil, err
@@ -371,5 +407,3 @@ func lead(in *index.Incident) string {
 	}
 	return s
 }
-
-var errStop = errors.New("stop")

@@ -27,7 +27,7 @@ import (
 // sphinx is Sphinx 2.2 (Debian's sphinxsearch): a plain index built by
 // indexer from an xmlpipe2 stream, served by a private searchd on
 // 127.0.0.1 and queried over SphinxQL (the MySQL protocol) with one
-// connection.
+// connection (one per client in the throughput mix, see Clients).
 //
 // Schema: one full-text field per prose field of faildex (title, each
 // postmortem field, the rationales, the sources, the words of the id),
@@ -50,15 +50,19 @@ import (
 // larger. The deep page's 2,000 would slow its 17 facets, so its facets go
 // in a second SELECT with the smaller value.
 type sphinx struct {
-	db      *sql.DB
-	dir     string
-	cmd     *exec.Cmd
-	exited  chan error
-	ids     map[string]map[string]int // category -> option -> id (from 1)
-	names   map[string][]string       // category -> id -> option
-	groupMM int                       // max_matches that keeps every facet's groups
-	load    bench.PeerLoad
-	version string
+	db   *sql.DB
+	addr string
+	// maxChildren is searchd's max_children: the connections served at
+	// once (see sphinxConf).
+	maxChildren int
+	dir         string
+	cmd         *exec.Cmd
+	exited      chan error
+	ids         map[string]map[string]int // category -> option -> id (from 1)
+	names       map[string][]string       // category -> id -> option
+	groupMM     int                       // max_matches that keeps every facet's groups
+	load        bench.PeerLoad
+	version     string
 }
 
 func (s *sphinx) Name() string { return "sphinx" }
@@ -136,6 +140,8 @@ searchd
 	pid_file        = %[1]s/searchd.pid
 	binlog_path     =
 	workers         = threads
+	max_children    = %[3]d
+	dist_threads    = 0
 	preopen_indexes = 1
 	seamless_rotate = 0
 	unlink_old      = 1
@@ -204,8 +210,10 @@ func openSphinx(ctx context.Context, dir string, seed uint64, n int, load func()
 			return nil, err
 		}
 	}
-	// The port is chosen anew each run.
-	if err := os.WriteFile(conf, fmt.Appendf(nil, sphinxConf, s.dir, addr), 0o644); err != nil {
+	// The port is chosen anew each run. max_children leaves room for the
+	// connection of the one-at-a-time timings and each client of the mix.
+	s.maxChildren = max(mixClients, 1) + 1
+	if err := os.WriteFile(conf, fmt.Appendf(nil, sphinxConf, s.dir, addr, s.maxChildren), 0o644); err != nil {
 		return nil, err
 	}
 
@@ -224,16 +232,10 @@ func openSphinx(ctx context.Context, dir string, seed uint64, n int, load func()
 			s.Close()
 		}
 	}()
-	// No database name; multiStatements lets a request's statements go in
-	// one round trip. Queries carry no arguments, so they are sent as
-	// text, never prepared (SphinxQL has no server-side prepare).
-	s.db, err = sql.Open("mysql", "tcp("+addr+")/?multiStatements=true")
-	if err != nil {
+	s.addr = addr
+	if s.db, err = s.connect(); err != nil {
 		return nil, err
 	}
-	s.db.SetMaxOpenConns(1)
-	s.db.SetMaxIdleConns(1)
-	s.db.SetConnMaxLifetime(0)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var id string
@@ -258,6 +260,56 @@ func openSphinx(ctx context.Context, dir string, seed uint64, n int, load func()
 	return s, nil
 }
 
+// connect returns a client of searchd holding one connection, kept open.
+// No database name; multiStatements lets a request's statements go in one
+// round trip. Queries carry no arguments, so they are sent as text, never
+// prepared (SphinxQL has no server-side prepare).
+func (s *sphinx) connect() (*sql.DB, error) {
+	db, err := sql.Open("mysql", "tcp("+s.addr+")/?multiStatements=true")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+// Clients opens n more connections to searchd, one per client of the mix.
+// searchd (workers = threads) gives each connection a thread of its own, so
+// the n clients' queries run at once; CPU is searchd's, the clients' this
+// process's.
+func (s *sphinx) Clients(ctx context.Context, n int) (*clientSet, error) {
+	if n+1 > s.maxChildren {
+		return nil, fmt.Errorf("%d clients, but searchd was started with max_children %d", n, s.maxChildren)
+	}
+	cs := &clientSet{cpu: s.CPUSeconds, clientCPU: selfCPU}
+	var dbs []*sql.DB
+	cs.close = func() error {
+		var errs []error
+		for _, db := range dbs {
+			errs = append(errs, db.Close())
+		}
+		return errors.Join(errs...)
+	}
+	for range n {
+		db, err := s.connect()
+		if err == nil {
+			err = db.PingContext(ctx)
+		}
+		if err != nil {
+			cs.close()
+			return nil, err
+		}
+		dbs = append(dbs, db)
+		cs.run = append(cs.run, func(ctx context.Context, c bench.Class, w io.Writer) (uint64, map[string]uint64, error) {
+			return s.runOn(ctx, db, c, w)
+		})
+	}
+	cs.note = fmt.Sprintf("searchd: workers = threads (a thread per connection), max_children = %d, dist_threads = 0 (one plain index: nothing to split); %d connections", s.maxChildren, n)
+	return cs, nil
+}
+
 // build writes the xmlpipe2 stream and runs indexer on it (timed: the
 // load), in s.dir made anew.
 func (s *sphinx) build(ctx context.Context, fileBytes int64, ins []index.Incident) error {
@@ -273,7 +325,7 @@ func (s *sphinx) build(ctx context.Context, fileBytes int64, ins []index.Inciden
 	}
 	xmlTime := time.Since(start)
 	conf := filepath.Join(s.dir, "sphinx.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, sphinxConf, s.dir, "127.0.0.1:0"), 0o644); err != nil {
+	if err := os.WriteFile(conf, fmt.Appendf(nil, sphinxConf, s.dir, "127.0.0.1:0", 1), 0o644); err != nil {
 		return err
 	}
 	ix := exec.CommandContext(ctx, "indexer", "--config", conf, "--all", "--quiet")
@@ -492,12 +544,17 @@ func (s *sphinx) plan(c bench.Class) []trip {
 }
 
 func (s *sphinx) Run(ctx context.Context, c bench.Class, w io.Writer) (uint64, map[string]uint64, error) {
+	return s.runOn(ctx, s.db, c, w)
+}
+
+// runOn answers a request over db's connection.
+func (s *sphinx) runOn(ctx context.Context, db *sql.DB, c bench.Class, w io.Writer) (uint64, map[string]uint64, error) {
 	if c.ExportLimit > 0 {
 		return 0, nil, errUnsupported // no stored documents to export
 	}
 	out := result{Counts: map[string]uint64{}}
 	for _, t := range s.plan(c) {
-		if err := s.trip(ctx, t, &out); err != nil {
+		if err := s.trip(ctx, db, t, &out); err != nil {
 			return 0, nil, fmt.Errorf("%s: %w", t.sql, err)
 		}
 	}
@@ -507,8 +564,8 @@ func (s *sphinx) Run(ctx context.Context, c bench.Class, w io.Writer) (uint64, m
 	return out.Total, out.Counts, nil
 }
 
-func (s *sphinx) trip(ctx context.Context, t trip, out *result) error {
-	rows, err := s.db.QueryContext(ctx, t.sql)
+func (s *sphinx) trip(ctx context.Context, db *sql.DB, t trip, out *result) error {
+	rows, err := db.QueryContext(ctx, t.sql)
 	if err != nil {
 		return err
 	}

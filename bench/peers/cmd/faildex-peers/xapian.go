@@ -36,13 +36,15 @@ const xapianPython = "/usr/bin/python3"
 // the request to reading the answer's last byte; CPU is the Python
 // process's, from /proc.
 type xapian struct {
-	cmd     *exec.Cmd
-	in      io.WriteCloser
-	out     *bufio.Reader
-	stderr  *lockedBuffer
-	exited  chan error
-	load    bench.PeerLoad
-	version string
+	py, script, db string // how the process was started (see Clients)
+	docs           int
+	cmd            *exec.Cmd
+	in             io.WriteCloser
+	out            *bufio.Reader
+	stderr         *lockedBuffer
+	exited         chan error
+	load           bench.PeerLoad
+	version        string
 }
 
 func (x *xapian) Name() string { return "xapian" }
@@ -138,23 +140,10 @@ func openXapian(ctx context.Context, dir string, seed uint64, n int, load func()
 		return nil, err
 	}
 	db := filepath.Join(work, "db")
-	x := &xapian{stderr: &lockedBuffer{}}
-	x.cmd = exec.Command(py, script, db)
-	x.cmd.Stderr = x.stderr
-	dieWithParent(x.cmd)
-	if x.in, err = x.cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	stdout, err := x.cmd.StdoutPipe()
+	x, err := startXapian(py, script, db)
 	if err != nil {
 		return nil, err
 	}
-	x.out = bufio.NewReaderSize(stdout, 1<<20)
-	if err := x.cmd.Start(); err != nil {
-		return nil, err
-	}
-	x.exited = make(chan error, 1)
-	go func() { x.exited <- x.cmd.Wait() }()
 	defer func() {
 		if err != nil {
 			x.Close()
@@ -168,21 +157,93 @@ func openXapian(ctx context.Context, dir string, seed uint64, n int, load func()
 	} else if err := keepLoad(work, n, seed, x.load); err != nil {
 		return nil, err
 	}
+	if err := x.open(len(ins)); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// startXapian starts a Python process of the xapian peer on database db.
+func startXapian(py, script, db string) (*xapian, error) {
+	x := &xapian{py: py, script: script, db: db, stderr: &lockedBuffer{}}
+	x.cmd = exec.Command(py, script, db)
+	x.cmd.Stderr = x.stderr
+	dieWithParent(x.cmd)
+	var err error
+	if x.in, err = x.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := x.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	x.out = bufio.NewReaderSize(stdout, 1<<20)
+	if err := x.cmd.Start(); err != nil {
+		return nil, err
+	}
+	x.exited = make(chan error, 1)
+	go func() { x.exited <- x.cmd.Wait() }()
+	return x, nil
+}
+
+// open has the Python side open the database for searching, and checks
+// that it holds docs documents.
+func (x *xapian) open(docs int) error {
 	if _, err := io.WriteString(x.in, "{\"op\":\"open\"}\n"); err != nil {
-		return nil, x.failed(err)
+		return x.failed(err)
 	}
 	var opened struct {
 		Docs    int
 		Version string
 	}
 	if err := x.answer(&opened); err != nil {
-		return nil, err
+		return err
 	}
-	if opened.Docs != len(ins) {
-		return nil, fmt.Errorf("xapian database holds %d documents, want %d", opened.Docs, len(ins))
+	if opened.Docs != docs {
+		return fmt.Errorf("xapian database holds %d documents, want %d", opened.Docs, docs)
 	}
-	x.version = opened.Version
-	return x, nil
+	x.docs, x.version = opened.Docs, opened.Version
+	return nil
+}
+
+// Clients starts n more Python processes on the same database, one per
+// client of the mix: a Python process answers one request at a time (the
+// interpreter's lock), as a pre-forked server's workers would. CPU is the
+// sum of theirs; the clients' is this process's.
+func (x *xapian) Clients(ctx context.Context, n int) (*clientSet, error) {
+	var procs []*xapian
+	cs := &clientSet{clientCPU: selfCPU}
+	cs.close = func() error {
+		for _, p := range procs {
+			p.Close()
+		}
+		return nil
+	}
+	for range n {
+		p, err := startXapian(x.py, x.script, x.db)
+		if err == nil {
+			procs = append(procs, p)
+			err = p.open(x.docs)
+		}
+		if err != nil {
+			cs.close()
+			return nil, err
+		}
+		cs.run = append(cs.run, p.Run)
+	}
+	cs.cpu = func() (float64, error) {
+		var sum float64
+		for _, p := range procs {
+			s, err := p.CPUSeconds()
+			if err != nil {
+				return 0, err
+			}
+			sum += s
+		}
+		return sum, nil
+	}
+	cs.note = fmt.Sprintf("%d Python processes on the same database, one per client", n)
+	return cs, nil
 }
 
 // build has the Python side build the database (timed: the load): the
