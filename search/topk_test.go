@@ -7,6 +7,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -47,18 +48,7 @@ func TestTopKMatchesFullScoring(t *testing.T) {
 			if prod := e.producerFor(p); prod != producerPostings {
 				t.Fatalf("%+v: producer %s, want postings", req, prod)
 			}
-			ms, err := e.matchSets(ctx, p, producerPostings, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			matched := ms.context("")
-			if err := e.prepare(ctx, p.tree); err != nil {
-				t.Fatal(err)
-			}
-			ranks, err := e.dateRanks(ctx, p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			matched, ranks := scoring(t, e, p)
 			all, err := e.scoreAll(ctx, p, p.tree, matched, ranks, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -95,6 +85,25 @@ func TestTopKMatchesFullScoring(t *testing.T) {
 			t.Error("every match scored for every request and k")
 		}
 	})
+}
+
+// scoring returns what scoring p's words from the postings takes: the
+// documents matched, with the tree prepared, and the date ranks.
+func scoring(t *testing.T, e *Engine, p *plan) (*roaring.Bitmap, []uint32) {
+	t.Helper()
+	ctx := context.Background()
+	ms, err := e.matchSets(ctx, p, producerPostings, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.prepare(ctx, p.tree); err != nil {
+		t.Fatal(err)
+	}
+	ranks, err := e.dateRanks(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms.context(""), ranks
 }
 
 // TestScoreBounds checks the bounds top-k relies on: for every match of
@@ -164,18 +173,7 @@ func TestDecodedPostingsMatchIterators(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%+v: %v", req, err)
 				}
-				ms, err := e.matchSets(ctx, p, producerPostings, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				matched := ms.context("")
-				if err := e.prepare(ctx, p.tree); err != nil {
-					t.Fatal(err)
-				}
-				ranks, err := e.dateRanks(ctx, p)
-				if err != nil {
-					t.Fatal(err)
-				}
+				matched, ranks := scoring(t, e, p)
 				a, err := e.scoreAll(ctx, p, p.tree, matched, ranks, 0)
 				if err != nil {
 					t.Fatal(err)
