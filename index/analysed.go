@@ -176,4 +176,3 @@ func (f *analysedField) Size() int {
 	}
 	return n
 }
-
