@@ -140,9 +140,9 @@ func (d *docAnalysis) analyse() {
 		if f.vocabulary {
 			wc = vocab
 		}
-		f.length, f.freqs = a.analyse(f.value, wc)
+		f.length, f.freqs, f.freqsSize = a.analyse(f.value, wc)
 	}
-	words.length, words.freqs = vocab.finish(a)
+	words.length, words.freqs, words.freqsSize = vocab.finish(a)
 }
 
 // analysedField is a prose or vocabulary field analysed by its document's
@@ -155,8 +155,9 @@ type analysedField struct {
 	index      int
 	vocabulary bool // a prose field whose words are in FieldWords
 
-	length int
-	freqs  bindex.TokenFrequencies
+	length    int
+	freqs     bindex.TokenFrequencies
+	freqsSize int // freqs.Size(), which walks every location
 }
 
 func (f *analysedField) Name() string                                      { return f.name }
@@ -172,7 +173,7 @@ func (f *analysedField) Analyze()                                          { f.s
 func (f *analysedField) Size() int {
 	n := 64 + len(f.name) + len(f.value)
 	if f.freqs != nil {
-		n += f.freqs.Size()
+		n += f.freqsSize
 	}
 	return n
 }

@@ -78,6 +78,13 @@ func TestAnalysedDocumentMatchesMapping(t *testing.T) {
 			if d := diffDocuments(want, got); d != "" {
 				t.Fatalf("incident %s: %s", in.ID, d)
 			}
+			for _, f := range got.Fields {
+				if af, ok := f.(*analysedField); ok {
+					if want := 64 + len(af.name) + len(af.value) + af.freqs.Size(); af.Size() != want {
+						t.Fatalf("incident %s: field %s has size %d, want %d", in.ID, af.name, af.Size(), want)
+					}
+				}
+			}
 		}
 	}
 	t.Run("cache", func(t *testing.T) { compare(t, maker) })

@@ -2,6 +2,7 @@ package index
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -127,10 +128,10 @@ func (a *proseAnalyser) startDocument() {
 	a.words.reset()
 }
 
-// analyse returns the number of terms of text (Analyzer's) and their
-// frequencies and positions, and counts its vocabulary terms
+// analyse returns the number of terms of text (Analyzer's), their
+// frequencies and positions and the frequencies' size, and counts its vocabulary terms
 // (WordsAnalyzer's) into words, unless words is nil.
-func (a *proseAnalyser) analyse(text []byte, words *termCounter) (int, bindex.TokenFrequencies) {
+func (a *proseAnalyser) analyse(text []byte, words *termCounter) (length int, freqs bindex.TokenFrequencies, size int) {
 	a.tokens = a.tok.appendTokens(a.tokens[:0], text)
 	a.prose.reset()
 	for i := range a.tokens {
@@ -239,9 +240,10 @@ func (c *termCounter) add(id int32, pos, terms int) {
 }
 
 // finish returns the field's length and its term frequencies (with their
-// locations), in three allocations besides the map, and zeroes the slots.
-func (c *termCounter) finish(a *proseAnalyser) (int, bindex.TokenFrequencies) {
-	freqs := make(bindex.TokenFrequencies, len(c.ids))
+// locations), in three allocations besides the map, and their size as
+// TokenFrequencies.Size computes it; it zeroes the slots.
+func (c *termCounter) finish(a *proseAnalyser) (length int, freqs bindex.TokenFrequencies, size int) {
+	freqs = make(bindex.TokenFrequencies, len(c.ids))
 	tfs := make([]bindex.TokenFreq, len(c.ids))
 	var locs []bindex.TokenLocation
 	var ptrs []*bindex.TokenLocation
@@ -261,11 +263,14 @@ func (c *termCounter) finish(a *proseAnalyser) (int, bindex.TokenFrequencies) {
 		}
 		freqs[a.names[id]] = tf
 		c.slot[id] = 0
+		size += 2 * len(tf.Term)
 	}
 	for j, k := range c.occ {
 		locs[j].Position = int(c.pos[j])
 		tf := &tfs[k]
 		tf.Locations = append(tf.Locations, &locs[j])
 	}
-	return c.length, freqs
+	size += int(unsafe.Sizeof(freqs)) + len(c.ids)*int(unsafe.Sizeof("")+unsafe.Sizeof(&tfs[0])+unsafe.Sizeof(tfs[0])) +
+		len(c.occ)*int(unsafe.Sizeof(bindex.TokenLocation{}))
+	return c.length, freqs, size
 }
