@@ -60,24 +60,51 @@ func TestAnalysedDocumentMatchesMapping(t *testing.T) {
 		in.Sources = []string{random(), random()}
 		incidents = append(incidents, in)
 	}
-	for i := range incidents {
-		in := &incidents[i]
-		m, err := Document(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := document.NewDocument(in.ID)
-		if err := im.MapDocument(want, m); err != nil {
-			t.Fatal(err)
-		}
-		got, _, err := maker.document(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := diffDocuments(want, got); d != "" {
-			t.Fatalf("incident %s: %s", in.ID, d)
+	compare := func(t *testing.T, maker *docMaker) {
+		for i := range incidents {
+			in := &incidents[i]
+			m, err := Document(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := document.NewDocument(in.ID)
+			if err := im.MapDocument(want, m); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := maker.document(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffDocuments(want, got); d != "" {
+				t.Fatalf("incident %s: %s", in.ID, d)
+			}
+			for _, f := range got.Fields {
+				if af, ok := f.(*analysedField); ok {
+					if want := 64 + len(af.name) + len(af.value) + af.freqs.Size(); af.Size() != want {
+						t.Fatalf("incident %s: field %s has size %d, want %d", in.ID, af.name, af.Size(), want)
+					}
+				}
+			}
 		}
 	}
+	t.Run("cache", func(t *testing.T) { compare(t, maker) })
+	// An analyser whose word cache is emptied at nearly every document.
+	t.Run("small cache", func(t *testing.T) {
+		small, err := newDocMaker(im)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := newProseAnalyser()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.maxWords = 5
+		small.analysers.put(a)
+		compare(t, small)
+		if got := small.analysers.get(); got != a {
+			t.Fatal("the documents were not analysed by the analyser with the small cache")
+		}
+	})
 }
 
 // diffDocuments analyses both documents and describes their first
