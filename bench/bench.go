@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"time"
@@ -142,6 +143,10 @@ type Config struct {
 	// DefaultMixClients and DefaultMixDuration).
 	MixClients  int
 	MixDuration time.Duration
+	// GCPercent is the garbage collector's target while faildex is timed
+	// in process, after the build (faildex serve sets its own; 0: the
+	// process's target is left alone).
+	GCPercent int
 }
 
 // Stats of one class on one engine.
@@ -193,6 +198,7 @@ type Report struct {
 	PeerInfo     []string   `json:"peer_info,omitempty"`
 	When         time.Time  `json:"when"`
 	GoMaxProcs   int        `json:"gomaxprocs"`
+	GCPercent    int        `json:"gc_percent"` // the collector's target while timing in process
 	Fingerprint  string     `json:"corpus_fingerprint"`
 
 	// Throughputs are every engine's rates on the same mix with the same
@@ -315,6 +321,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.IndexBytes = dirBytes(filepath.Join(gen, "bleve"))
 
+	if cfg.GCPercent > 0 {
+		defer debug.SetGCPercent(debug.SetGCPercent(cfg.GCPercent))
+	}
+	rep.GCPercent = debug.SetGCPercent(-1)
+	debug.SetGCPercent(rep.GCPercent)
 	start := time.Now()
 	eng, err := search.Open(ctx, ixDir)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 // peers, every engine's p50, p99 and CPU per request, faildex's ratios to
 // the best peer, and how each engine took in the corpus.
 func (r *Report) Table(w io.Writer) {
-	fmt.Fprintf(w, "faildex bench: %d reports (%.0f MB of report files, %.0f MB of text fields), seed %d, GOMAXPROCS %d, load average %.1f, %s\n",
-		r.N, float64(r.CorpusBytes)/1e6, float64(r.TextBytes)/1e6, r.Seed, r.GoMaxProcs, r.LoadAvg, r.When.Format(time.RFC3339))
+	fmt.Fprintf(w, "faildex bench: %d reports (%.0f MB of report files, %.0f MB of text fields), seed %d, GOMAXPROCS %d, GC target %d in process, load average %.1f, %s\n",
+		r.N, float64(r.CorpusBytes)/1e6, float64(r.TextBytes)/1e6, r.Seed, r.GoMaxProcs, r.GCPercent, r.LoadAvg, r.When.Format(time.RFC3339))
 	if r.BuildSeconds > 0 {
 		reused := ""
 		if !r.Built {

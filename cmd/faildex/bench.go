@@ -56,7 +56,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	for _, n := range sizes {
 		cfg := bench.Config{N: n, Seed: *seed, Dir: *out, Corpus: *corpus, Reps: *reps, Rebuild: *rebuild, Log: env.Stderr, Serve: serve, PeerEngines: *engines,
-			MixClients: *mixClients, MixDuration: *mix}
+			MixClients: *mixClients, MixDuration: *mix, GCPercent: benchGCPercent(env)}
 		rep, err := bench.Run(ctx, cfg)
 		if err != nil {
 			return err
@@ -111,4 +111,14 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		env.Log.Info().Str("svg", *svg).Int("results", len(reps)).Msg("plot written")
 	}
 	return nil
+}
+
+// benchGCPercent is the collector's target for timing faildex in process:
+// serve's, so that in process and over HTTP run alike, unless GOGC sets
+// the process's own (0: left alone).
+func benchGCPercent(env *Env) int {
+	if env.Getenv("GOGC") != "" {
+		return 0
+	}
+	return defaultServeGCPercent
 }
