@@ -364,10 +364,17 @@ func (ps *phraseScorer) addPhrase(ctx context.Context, ph *sphrase, sum []float6
 		hits[at]++
 	}
 	if m := ps.memo.get(phraseKey(ph.field, terms, ph.offs)); m != nil {
+		// Both lists ascend: merged, with no table of positions (which
+		// would cost a pass over every document number).
 		n := len(terms)
-		for i, d := range m.docs {
-			add(d, m.freqs[i*n:(i+1)*n], m.norms[i])
-		}
+		intersect(ps.postingScorer.docs, m.docs, 0, func(at, i int) {
+			var s float64
+			for j, l := range ph.terms {
+				s += l.docScore(m.freqs[i*n+j], m.norms[i])
+			}
+			sum[at] += s
+			hits[at]++
+		})
 		return nil
 	}
 	ok, err := ps.s.phrasePostings(ctx, ph.field, terms, ph.offs, ps.docs, add)
