@@ -67,7 +67,8 @@ func (tb *termBounds) bytes() int {
 }
 
 // boundCache holds the termBounds of a snapshot's segments, by segment,
-// field and term. It is dropped whole when it grows past maxBoundEntries.
+// field and term. It is dropped whole when it grows past maxBoundEntries
+// or maxBoundBytes.
 type boundCache struct {
 	mu    sync.Mutex
 	avg   map[string]float64 // per field: the average length the bounds were computed with
