@@ -286,9 +286,8 @@ func (n *pnode) leaves(out []*snode) []*snode {
 // postingScorer.
 type phraseScorer struct {
 	*postingScorer
-	docs *roaring.Bitmap // the same documents as a bitmap
-	ok   bool            // false once the postings could not tell a phrase
-	memo *phraseMemo     // the request's phrase matches
+	ok   bool        // false once the postings could not tell a phrase
+	memo *phraseMemo // the request's phrase matches
 }
 
 // eval adds the scores of n to out and counts the documents it matches in
@@ -300,8 +299,8 @@ func (ps *phraseScorer) eval(ctx context.Context, n *pnode, out []float64, hits 
 	case n.phrase != nil:
 		return ps.addPhrase(ctx, n.phrase, out, hits)
 	}
-	sum := make([]float64, len(ps.postingScorer.docs))
-	count := make([]uint16, len(ps.postingScorer.docs))
+	sum := make([]float64, len(ps.docs))
+	count := make([]uint16, len(ps.docs))
 	var tmp []float64
 	var tmpHits []uint16
 	for _, k := range n.kids {
@@ -367,7 +366,7 @@ func (ps *phraseScorer) addPhrase(ctx context.Context, ph *sphrase, sum []float6
 		// Both lists ascend: merged, with no table of positions (which
 		// would cost a pass over every document number).
 		n := len(terms)
-		intersect(ps.postingScorer.docs, m.docs, 0, func(at, i int) {
+		intersect(ps.docs, m.docs, 0, func(at, i int) {
 			var s float64
 			for j, l := range ph.terms {
 				s += l.docScore(m.freqs[i*n+j], m.norms[i])
@@ -377,7 +376,7 @@ func (ps *phraseScorer) addPhrase(ctx context.Context, ph *sphrase, sum []float6
 		})
 		return nil
 	}
-	ok, err := ps.s.phrasePostings(ctx, ph.field, terms, ph.offs, ps.docs, add)
+	ok, err := ps.s.phrasePostings(ctx, ph.field, terms, ph.offs, ps.set, add)
 	if !ok {
 		ps.ok = false
 	}
@@ -397,8 +396,8 @@ func (e *Engine) scorePhrases(ctx context.Context, p *plan, matched *roaring.Bit
 	if err != nil {
 		return nil, err
 	}
-	ps := &phraseScorer{postingScorer: e.segs.newPostingScorer(matched), docs: matched, ok: true, memo: p.n.parsed.phrases}
-	scores := make([]float64, len(ps.postingScorer.docs))
+	ps := &phraseScorer{postingScorer: e.segs.newPostingScorer(matched), ok: true, memo: p.n.parsed.phrases}
+	scores := make([]float64, len(ps.docs))
 	hits := make([]uint16, len(scores))
 	if err := ps.eval(ctx, root, scores, hits); err != nil {
 		return nil, e.searchErr(err)
@@ -409,5 +408,5 @@ func (e *Engine) scorePhrases(ctx context.Context, p *plan, matched *roaring.Bit
 	if k <= 0 {
 		return nil, nil
 	}
-	return e.keepBest(ctx, p, ps.postingScorer.docs, scores, ranks, k)
+	return e.keepBest(ctx, p, ps.docs, scores, ranks, k)
 }

@@ -298,11 +298,8 @@ func (tk *topK) tier(t keyTier) error {
 	fill(docs, t.docs)
 	if len(docs) <= need {
 		// Every document of the tier is kept.
-		idx := indexScratch.get(len(docs))
+		idx := numbered(indexScratch.get(len(docs)))
 		defer indexScratch.put(idx)
-		for i := range idx {
-			idx[i] = i
-		}
 		return tk.scoreDocs(docs, idx, t, nil)
 	}
 	// Each document's bound, from the postings bitmaps and block bounds.
@@ -342,8 +339,10 @@ func (tk *topK) tier(t keyTier) error {
 }
 
 // indexes returns 0, 1, ..., n-1.
-func indexes(n int) []int {
-	out := make([]int, n)
+func indexes(n int) []int { return numbered(make([]int, n)) }
+
+// numbered sets out to 0, 1, ..., len(out)-1 and returns it.
+func numbered(out []int) []int {
 	for i := range out {
 		out[i] = i
 	}
