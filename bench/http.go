@@ -37,7 +37,7 @@ func RunHTTP(ctx context.Context, cfg Config, rep *Report) (err error) {
 	if cfg.Reps <= 0 {
 		cfg.Reps = 200
 	}
-	addr, err := freeAddr()
+	addr, err := FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -125,8 +125,9 @@ func httpMix(ctx context.Context, cfg Config, base string, pid, clients int) (Th
 	})
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr() (string, error) {
+// FreeAddr returns a loopback address with a port that was free a moment
+// ago, for a server the benchmark starts.
+func FreeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,7 +195,7 @@ func openSphinx(ctx context.Context, dir string, seed uint64, n int, load func()
 	}
 	s := &sphinx{dir: filepath.Join(dir, fmt.Sprintf("peer-sphinx-s%d-n%d", seed, n))}
 	s.assignIDs(ins)
-	addr, err := freeAddr()
+	addr, err := bench.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -345,16 +344,6 @@ func (s *sphinx) build(ctx context.Context, fileBytes int64, ins []index.Inciden
 func lastLines(s string, n int) string {
 	l := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(l[max(0, len(l)-n):], "\n")
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
 }
 
 func dirSize(dir string) int64 {
@@ -661,13 +650,19 @@ func (s *sphinx) Close() error {
 		err = s.db.Close()
 	}
 	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(30 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.exited
-		}
+		stop(s.cmd, s.exited, 30*time.Second)
 	}
 	return err
+}
+
+// stop sends a child process SIGTERM and, if it has not exited (its Wait's
+// result on exited) within grace, SIGKILL; it returns once it has exited.
+func stop(cmd *exec.Cmd, exited <-chan error, grace time.Duration) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(grace):
+		cmd.Process.Kill()
+		<-exited
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/faildex/faildex/bench"
@@ -370,13 +369,7 @@ func (x *xapian) Close() error {
 		return nil
 	case <-time.After(10 * time.Second):
 	}
-	x.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-x.exited:
-	case <-time.After(20 * time.Second):
-		x.cmd.Process.Kill()
-		<-x.exited
-	}
+	stop(x.cmd, x.exited, 20*time.Second)
 	return nil
 }
 
